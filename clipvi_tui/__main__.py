@@ -1,0 +1,5 @@
+"""Allow ``python -m clipvi_tui``."""
+
+from clipvi_tui.cli import main
+
+raise SystemExit(main())

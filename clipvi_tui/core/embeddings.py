@@ -1,0 +1,377 @@
+"""Embedding clients: the protocol the rest of the code uses and the inference-sdk implementation.
+
+The real client talks to a Roboflow Inference server through ``inference_sdk``. Three things the
+SDK does not do are done here:
+
+* **Timeouts.** The SDK's calls have none, so a hung server would hang the app. Every call runs as
+  a coroutine of the SDK's ``*_async`` API on a private event loop and is bounded by
+  ``asyncio.wait_for``, which really cancels the request instead of abandoning a thread.
+* **Batching within the server's cap.** The server answers HTTP 500 (not 400) to more than
+  ``CLIP_MAX_BATCH_SIZE`` images per request (default 8), so frames are split into chunks of at
+  most ``max_batch`` images, and several chunks are kept in flight at once.
+* **Error mapping.** Failures become :class:`ServerUnreachable`, :class:`AuthError`,
+  :class:`BadRequest` or :class:`ServerError` with a one-line message a user can act on.
+
+Frames are passed as OpenCV BGR arrays, unchanged in colour: the SDK treats numpy input as BGR and
+JPEG-encodes it correctly. (The original app converted to RGB and then sent the BGR array as if it
+were RGB, so CLIP saw red and blue swapped; ``tests/integration`` has a test that catches that.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import numpy as np
+
+from clipvi_tui.core.video import downscale
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "http://localhost:9001"
+DEFAULT_CLIP_VERSION = "ViT-B-16"
+# The server's default CLIP_MAX_BATCH_SIZE; above it, it answers 500.
+SERVER_MAX_BATCH = 8
+# CLIP models take 224 px (ViT-L-14-336 takes 336). Frames are shrunk to this short side
+# before upload: the server would do the same resize, but only after we paid for a big JPEG.
+DEFAULT_INPUT_SIZE = 224
+
+
+class EmbeddingError(Exception):
+    """Base of every embedding failure; ``str()`` is a one-line message for the user."""
+
+    transient = False
+
+
+class ServerUnreachable(EmbeddingError):
+    """No answer from the server: refused, reset, DNS failure or timeout."""
+
+    transient = True
+
+
+class AuthError(EmbeddingError):
+    """The server rejected the API key (HTTP 401/403)."""
+
+
+class BadRequest(EmbeddingError):
+    """The server rejected the input, e.g. a prompt over CLIP's 77-token limit (HTTP 4xx)."""
+
+
+class ServerError(EmbeddingError):
+    """The server failed while handling a valid request (HTTP 5xx)."""
+
+    transient = True
+
+
+@runtime_checkable
+class EmbeddingClient(Protocol):
+    """What the indexer and the app need from an embedding backend."""
+
+    @property
+    def model_id(self) -> str:
+        """Identifies the model; part of every cache key."""
+        ...
+
+    @property
+    def preprocess_tag(self) -> str:
+        """Identifies how frames are shrunk before upload; part of every frame cache key."""
+        ...
+
+    @property
+    def max_batch(self) -> int:
+        """How many images one :meth:`embed_images` call should carry at most."""
+        ...
+
+    def embed_images(self, frames: Sequence[np.ndarray]) -> np.ndarray:
+        """Embed BGR frames; returns float32 ``[len(frames), D]``."""
+        ...
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed prompts; returns float32 ``[len(texts), D]``."""
+        ...
+
+
+def _status_of(exc: BaseException) -> int | None:
+    """The HTTP status carried by an SDK or aiohttp error, if any."""
+    for attr in ("status_code", "status"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def map_error(exc: BaseException, api_url: str) -> EmbeddingError:
+    """Translate an SDK/aiohttp/asyncio failure into one of our clear exceptions."""
+    if isinstance(exc, EmbeddingError):
+        return exc
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return ServerUnreachable(f"Inference server at {api_url} did not answer in time")
+    status = _status_of(exc)
+    cause = exc.__cause__
+    if status is None and cause is not None:
+        status = _status_of(cause)
+    detail = _api_message(exc)
+    if status in (401, 403):
+        return AuthError(f"Inference server at {api_url} rejected the API key (HTTP {status})")
+    if status is not None and 400 <= status < 500:
+        return BadRequest(f"Inference server rejected the request (HTTP {status}){detail}")
+    if status is not None and status >= 500:
+        return ServerError(f"Inference server error (HTTP {status}){detail}")
+    name = type(exc).__name__
+    if "Connection" in name or isinstance(exc, OSError) or "Timeout" in name:
+        return ServerUnreachable(f"cannot reach the Inference server at {api_url}")
+    return ServerError(f"Inference request failed: {name}: {exc}")
+
+
+def _api_message(exc: BaseException) -> str:
+    """The server's own explanation, if the SDK kept it, as ``": message"``."""
+    msg = getattr(exc, "api_message", None)
+    if isinstance(msg, str) and msg.strip():
+        return ": " + " ".join(msg.split())[:200]
+    return ""
+
+
+class _LoopThread:
+    """A private asyncio loop on a daemon thread, so sync callers can await with timeouts."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="clipvi-embed-loop", daemon=True
+        )
+        self._thread.start()
+
+    def run(self, coro: Awaitable[T], timeout: float) -> T:
+        """Run ``coro`` on the loop; cancel it and raise TimeoutError after ``timeout`` s."""
+
+        async def bounded() -> T:
+            return await asyncio.wait_for(coro, timeout)
+
+        future: Future[T] = asyncio.run_coroutine_threadsafe(bounded(), self.loop)
+        return future.result()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=2)
+
+
+class InferenceEmbeddingClient:
+    """:class:`EmbeddingClient` backed by a Roboflow Inference server via ``inference-sdk``.
+
+    Thread-safe: several threads may call :meth:`embed_images` at once; their requests are in
+    flight concurrently on one event loop.
+    """
+
+    def __init__(
+        self,
+        api_url: str = DEFAULT_API_URL,
+        api_key: str | None = None,
+        clip_version: str = DEFAULT_CLIP_VERSION,
+        *,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_batch: int = SERVER_MAX_BATCH,
+        input_size: int = DEFAULT_INPUT_SIZE,
+    ) -> None:
+        """Prepare a client; nothing is sent until the first call.
+
+        Args:
+            api_url: Base URL of the Inference server.
+            api_key: Roboflow API key; a local server with local weights needs none.
+            clip_version: CLIP model version, e.g. ``ViT-B-16``.
+            timeout: Seconds one HTTP request may take before it counts as failed.
+            retries: Extra attempts after a transient failure (unreachable or 5xx).
+            backoff: First retry delay in seconds; doubles each attempt.
+            max_batch: Images per request; keep at or below the server's CLIP_MAX_BATCH_SIZE.
+            input_size: Short side in pixels frames are shrunk to before upload.
+        """
+        self.api_url = api_url.rstrip("/")
+        self.api_key = api_key
+        self.clip_version = clip_version
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._max_batch = max(1, int(max_batch))
+        self.input_size = input_size
+        self._sdk: Any = None
+        self._sdk_lock = threading.Lock()
+        self._loop: _LoopThread | None = None
+        self.requests_sent = {"images": 0, "texts": 0}
+
+    # -- EmbeddingClient -----------------------------------------------------------------------
+
+    @property
+    def model_id(self) -> str:
+        """``clip/<version>``, as the server names the model."""
+        return f"clip/{self.clip_version}"
+
+    @property
+    def preprocess_tag(self) -> str:
+        """Frames are shrunk with INTER_AREA to ``input_size`` on the short side."""
+        return f"area{self.input_size}"
+
+    @property
+    def max_batch(self) -> int:
+        """Images per request."""
+        return self._max_batch
+
+    def prepare(self, frame: np.ndarray) -> np.ndarray:
+        """Shrink a BGR frame to what is uploaded (kept BGR: the SDK encodes BGR correctly)."""
+        return downscale(frame, self.input_size)
+
+    def embed_images(self, frames: Sequence[np.ndarray]) -> np.ndarray:
+        """Embed BGR frames in chunks of ``max_batch``, all chunks in flight together.
+
+        Raises:
+            EmbeddingError: a subclass saying what went wrong, after retries.
+        """
+        if not frames:
+            return np.zeros((0, 0), dtype=np.float32)
+        small = [self.prepare(f) for f in frames]
+        chunks = [small[i : i + self._max_batch] for i in range(0, len(small), self._max_batch)]
+
+        async def all_chunks() -> list[np.ndarray]:
+            return list(await asyncio.gather(*(self._image_chunk(c) for c in chunks)))
+
+        # The chunk coroutines carry their own per-request timeout; this outer bound only
+        # guards against a bug that never returns.
+        outer = (self.timeout + self.backoff * 2**self.retries) * (self.retries + 1) * 2
+        try:
+            parts = self._loop_thread().run(all_chunks(), outer)
+        except BaseException as exc:
+            raise map_error(exc, self.api_url) from exc
+        return np.concatenate(parts, axis=0)
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed prompts in one request (the server chunks texts itself).
+
+        Raises:
+            EmbeddingError: a subclass saying what went wrong, after retries.
+        """
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        items = list(texts)
+
+        async def call() -> np.ndarray:
+            sdk = self._client()
+            self.requests_sent["texts"] += 1
+            result = await sdk.get_clip_text_embeddings_async(
+                text=items, clip_version=self.clip_version
+            )
+            return _embeddings_of(result, len(items))
+
+        try:
+            return self._loop_thread().run(
+                self._with_retries(call), self.timeout * (self.retries + 2) * 2
+            )
+        except BaseException as exc:
+            raise map_error(exc, self.api_url) from exc
+
+    def close(self) -> None:
+        """Stop the private event loop."""
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+
+    # -- internals -----------------------------------------------------------------------------
+
+    async def _image_chunk(self, frames: list[np.ndarray]) -> np.ndarray:
+        async def call() -> np.ndarray:
+            sdk = self._client()
+            self.requests_sent["images"] += 1
+            result = await sdk.get_clip_image_embeddings_async(
+                inference_input=frames, clip_version=self.clip_version
+            )
+            return _embeddings_of(result, len(frames))
+
+        return await self._with_retries(call)
+
+    async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Await ``call()`` with a timeout, retrying transient failures with backoff."""
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                return await asyncio.wait_for(call(), self.timeout)
+            except Exception as exc:
+                err = map_error(exc, self.api_url)
+                if not err.transient or attempt == self.retries:
+                    raise err from exc
+                log.debug("retrying after %s (attempt %d)", err, attempt + 1)
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _client(self) -> Any:
+        # Imported lazily: inference_sdk pulls supervision, scipy and aiohttp (≈1 s).
+        with self._sdk_lock:
+            if self._sdk is None:
+                from inference_sdk import InferenceConfiguration, InferenceHTTPClient
+
+                sdk = InferenceHTTPClient(api_url=self.api_url, api_key=self.api_key)
+                sdk.configure(
+                    InferenceConfiguration(
+                        max_batch_size=self._max_batch,
+                        max_concurrent_requests=1,
+                        # The key goes in a header, never in the URL (the original app put it
+                        # in the query string, where proxies and logs keep it).
+                        api_key_transport="header",
+                    )
+                )
+                self._sdk = sdk
+            return self._sdk
+
+    def _loop_thread(self) -> _LoopThread:
+        with self._sdk_lock:
+            if self._loop is None:
+                self._loop = _LoopThread()
+            return self._loop
+
+
+def _embeddings_of(result: Any, expected: int) -> np.ndarray:
+    """Pull the ``embeddings`` matrix out of an SDK response and check its row count."""
+    rows: list[Any] = []
+    items = result if isinstance(result, list) else [result]
+    for item in items:
+        emb = item.get("embeddings") if isinstance(item, dict) else None
+        if emb is None:
+            raise ServerError("Inference server answered without embeddings")
+        rows.extend(emb)
+    mat = np.asarray(rows, dtype=np.float32)
+    if mat.ndim != 2 or mat.shape[0] != expected:
+        raise ServerError(
+            f"Inference server returned {mat.shape[0] if mat.ndim else 0} embeddings "
+            f"for {expected} inputs"
+        )
+    return mat
+
+
+def wait_for_server(api_url: str, timeout: float = 30.0, interval: float = 0.25) -> bool:
+    """Poll ``api_url`` until any HTTP answer comes back; True if it did within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if server_answers(api_url):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def server_answers(api_url: str, timeout: float = 1.0) -> bool:
+    """True when something at ``api_url`` speaks HTTP (any status counts)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(api_url.rstrip("/") + "/info", timeout=timeout):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False

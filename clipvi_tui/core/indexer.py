@@ -1,0 +1,407 @@
+"""The indexer: decode → batch → embed → cache, keeping the Inference server busy.
+
+Three kinds of thread, joined by bounded queues (the shape of supervision's reader → processor →
+writer):
+
+* one **decoder** picks the next batch of frames that are not cached yet — starting at the
+  playhead and going forward, then wrapping round — decodes and shrinks them;
+* ``concurrency`` **embedders** send batches to the server, so several requests are in flight
+  while the decoder already works on the next ones;
+* one **writer** stores results in LMDB, draining whatever has arrived into one transaction.
+
+Moving the playhead (a seek in the app) changes where the decoder picks next; nothing in flight
+is thrown away. Cancelling stops the decoder; everything embedded so far is still written.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from clipvi_tui.core.cache import EmbeddingCache
+from clipvi_tui.core.embeddings import EmbeddingClient, EmbeddingError
+from clipvi_tui.core.similarity import ScoreTable, score_table
+from clipvi_tui.core.video import VideoReader, downscale, fingerprint, probe, sample_indices
+
+# Longest pause between retries while the server is down (the app keeps trying forever).
+MAX_RETRY_DELAY = 5.0
+# Window over which frames/s is measured.
+RATE_WINDOW_S = 3.0
+
+
+@dataclass
+class Progress:
+    """A snapshot of indexing, handed to the progress callback.
+
+    Attributes:
+        done: sampled frames that have a cached vector.
+        total: sampled frames in the video.
+        frames_per_s: embedding throughput over the last few seconds.
+        state: ``running``, ``retrying`` (server trouble, will try again), ``done``,
+            ``cancelled`` or ``failed``.
+        error: the last error message, if any.
+        stored: raw frame indices stored by the write that triggered this report.
+    """
+
+    done: int
+    total: int
+    frames_per_s: float = 0.0
+    state: str = "running"
+    error: str | None = None
+    stored: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def finished(self) -> bool:
+        """True once the run has ended, for whatever reason."""
+        return self.state in ("done", "cancelled", "failed")
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class _Batch:
+    """Frames on their way through the pipeline."""
+
+    __slots__ = ("frames", "indices", "positions")
+
+    def __init__(self, positions: list[int], indices: list[int], frames: list[np.ndarray]):
+        self.positions = positions
+        self.indices = indices
+        self.frames = frames
+
+
+class Indexer:
+    """Embeds every sampled frame of one video that the cache does not have yet."""
+
+    def __init__(
+        self,
+        video_path: str | Path,
+        client: EmbeddingClient,
+        cache: EmbeddingCache,
+        *,
+        sample_fps: float | None,
+        video_fingerprint: str | None = None,
+        concurrency: int = 3,
+        keep_retrying: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        """Prepare an indexing run (nothing starts until :meth:`run`).
+
+        Args:
+            video_path: the video file.
+            client: where embeddings come from.
+            cache: where they go.
+            sample_fps: frames per second to embed; None for every frame.
+            video_fingerprint: the video's cache key, if the caller already computed it.
+            concurrency: requests kept in flight at once.
+            keep_retrying: on server trouble, wait and retry forever (the app) instead of
+                failing after the client's own retries (the CLI).
+            on_progress: called from the writer thread after every write and at the end.
+
+        Raises:
+            VideoError: if the video cannot be opened.
+        """
+        self.video_path = Path(video_path)
+        self.info = probe(self.video_path)
+        self.client = client
+        self.cache = cache
+        self.fingerprint = video_fingerprint or fingerprint(self.video_path, self.info)
+        self.sampled = sample_indices(self.info, sample_fps)
+        self.concurrency = max(1, concurrency)
+        self.keep_retrying = keep_retrying
+        self.on_progress = on_progress
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._playhead_pos = 0
+        self._in_flight = 0  # claimed batches not yet written or given back
+        cached = cache.frame_indices(self.fingerprint, client.model_id, client.preprocess_tag)
+        self._todo = ~np.isin(self.sampled, cached)
+        self._done = int((~self._todo).sum())
+        self._rate: deque[tuple[float, int]] = deque()
+        self._error: str | None = None
+        self.last_exception: Exception | None = None  # what ended a failed run
+        self._state = "running"
+
+    # -- control (any thread) ------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        """Sampled frames in the video."""
+        return len(self.sampled)
+
+    @property
+    def done(self) -> int:
+        """Sampled frames already cached."""
+        return self._done
+
+    def set_playhead(self, frame: int) -> None:
+        """Embed frames from raw frame ``frame`` onwards next."""
+        pos = int(np.searchsorted(self.sampled, frame))
+        with self._lock:
+            self._playhead_pos = min(pos, max(0, self.total - 1))
+
+    def cancel(self) -> None:
+        """Stop soon; what was embedded is still written."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._cancel.is_set()
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self) -> Progress:
+        """Index until every sampled frame is cached, or until cancelled or failed.
+
+        Blocks; run it on a worker thread.
+
+        Returns:
+            The final progress (state ``done``, ``cancelled`` or ``failed``).
+        """
+        if not self._todo.any():
+            return self._finish("done")
+        decoded: queue.Queue[_Batch | None] = queue.Queue(maxsize=self.concurrency * 2)
+        embedded: queue.Queue[tuple[_Batch, np.ndarray] | None] = queue.Queue()
+        fatal = threading.Event()
+
+        decoder = threading.Thread(
+            target=self._decode_loop, args=(decoded, fatal), name="clipvi-decode", daemon=True
+        )
+        embedders = [
+            threading.Thread(
+                target=self._embed_loop,
+                args=(decoded, embedded, fatal),
+                name=f"clipvi-embed-{i}",
+                daemon=True,
+            )
+            for i in range(self.concurrency)
+        ]
+        decoder.start()
+        for t in embedders:
+            t.start()
+
+        writer_done = threading.Event()
+        writer = threading.Thread(
+            target=self._write_loop, args=(embedded, writer_done), name="clipvi-write", daemon=True
+        )
+        writer.start()
+
+        decoder.join()
+        for _ in embedders:
+            decoded.put(None)
+        for t in embedders:
+            t.join()
+        embedded.put(None)
+        writer.join()
+
+        if fatal.is_set():
+            return self._finish("failed")
+        if self._cancel.is_set() and self._todo.any():
+            return self._finish("cancelled")
+        return self._finish("done" if not self._todo.any() else "failed")
+
+    # -- threads -------------------------------------------------------------------------------
+
+    def _next_positions(self) -> list[int]:
+        """Claim the next batch: todo positions from the playhead forward, else from the start."""
+        size = self.client.max_batch
+        with self._lock:
+            start = self._playhead_pos
+            ahead = np.flatnonzero(self._todo[start:])[:size] + start
+            picks = ahead if len(ahead) else np.flatnonzero(self._todo[:start])[:size]
+            self._todo[picks] = False
+            if len(picks):
+                self._in_flight += 1
+            return [int(p) for p in picks]
+
+    def _release(self, positions: Sequence[int]) -> None:
+        """Give positions back to the todo set (their batch failed and will be retried)."""
+        with self._lock:
+            self._todo[list(positions)] = True
+            self._in_flight -= 1
+
+    def _decode_loop(self, out: queue.Queue[_Batch | None], fatal: threading.Event) -> None:
+        # Shrinking here, on the decoder thread, keeps big frames out of the queues and off the
+        # event loop that JPEG-encodes uploads. The client's own prepare step still runs once in
+        # embed_images (on frames this small its downscale is a no-op).
+        short_side = int(getattr(self.client, "input_size", 224))
+        try:
+            reader = VideoReader(self.video_path)
+        except Exception as exc:
+            self._error = str(exc)
+            fatal.set()
+            return
+        with reader:
+            while not self._cancel.is_set() and not fatal.is_set():
+                positions = self._next_positions()
+                if not positions:
+                    # Nothing unclaimed; failed batches may still come back for a retry.
+                    if self._in_flight_settled():
+                        return
+                    time.sleep(0.05)
+                    continue
+                indices = [int(self.sampled[p]) for p in positions]
+                try:
+                    frames = [reader.read(k) for k in indices]
+                except Exception as exc:
+                    self._error = str(exc)
+                    self.last_exception = exc
+                    fatal.set()
+                    return
+                frames = [downscale(f, short_side) for f in frames]
+                batch = _Batch(positions, indices, frames)
+                while not self._cancel.is_set():
+                    try:
+                        out.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                else:
+                    self._release(positions)
+
+    def _in_flight_settled(self) -> bool:
+        """True when no batch is in flight, so none can come back for a retry."""
+        with self._lock:
+            return self._in_flight == 0 and not self._todo.any()
+
+    def _embed_loop(
+        self,
+        inp: queue.Queue[_Batch | None],
+        out: queue.Queue[tuple[_Batch, np.ndarray] | None],
+        fatal: threading.Event,
+    ) -> None:
+        delay = 0.5
+        while True:
+            batch = inp.get()
+            if batch is None:
+                return
+            if self._cancel.is_set() or fatal.is_set():
+                self._release(batch.positions)
+                continue
+            try:
+                vectors = self.client.embed_images(batch.frames)
+            except EmbeddingError as exc:
+                self._error = str(exc)
+                self.last_exception = exc
+                self._release(batch.positions)
+                if exc.transient and self.keep_retrying:
+                    self._state = "retrying"
+                    self._report(np.zeros(0, dtype=np.int64))
+                    self._cancel.wait(delay)
+                    delay = min(delay * 2, MAX_RETRY_DELAY)
+                    continue
+                fatal.set()
+                continue
+            delay = 0.5
+            if self._state == "retrying":
+                self._state, self._error = "running", None
+            out.put((batch, vectors))
+
+    def _write_loop(
+        self, inp: queue.Queue[tuple[_Batch, np.ndarray] | None], done: threading.Event
+    ) -> None:
+        finished = False
+        while not finished:
+            item = inp.get()
+            items = []
+            if item is None:
+                finished = True
+            else:
+                items.append(item)
+            # Drain whatever else has arrived: one transaction for all of it.
+            while not finished:
+                try:
+                    more = inp.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    finished = True
+                else:
+                    items.append(more)
+            if not items:
+                continue
+            indices = [k for b, _ in items for k in b.indices]
+            vectors = np.concatenate([v for _, v in items], axis=0)
+            self.cache.put_frames(
+                self.fingerprint, self.client.model_id, self.client.preprocess_tag, indices, vectors
+            )
+            now = time.monotonic()
+            with self._lock:
+                self._done += len(indices)
+                self._in_flight -= len(items)
+                self._rate.append((now, len(indices)))
+            self._report(np.asarray(indices, dtype=np.int64))
+        done.set()
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def _frames_per_s(self) -> float:
+        now = time.monotonic()
+        with self._lock:
+            while self._rate and now - self._rate[0][0] > RATE_WINDOW_S:
+                self._rate.popleft()
+            if not self._rate:
+                return 0.0
+            count = sum(n for _, n in self._rate)
+            span = max(now - self._rate[0][0], 0.25)
+        return count / span
+
+    def progress(self, stored: np.ndarray | None = None) -> Progress:
+        """The current state as a :class:`Progress`."""
+        return Progress(
+            done=self._done,
+            total=self.total,
+            frames_per_s=self._frames_per_s(),
+            state=self._state,
+            error=self._error,
+            stored=stored if stored is not None else np.zeros(0, dtype=np.int64),
+        )
+
+    def _report(self, stored: np.ndarray) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress(stored))
+
+    def _finish(self, state: str) -> Progress:
+        self._state = state
+        final = self.progress()
+        if self.on_progress is not None:
+            self.on_progress(final)
+        return final
+
+
+def prompt_vectors(
+    client: EmbeddingClient, cache: EmbeddingCache, prompts: Sequence[str]
+) -> np.ndarray:
+    """Vectors for ``prompts``, embedding (and caching) only those not cached yet.
+
+    Raises:
+        EmbeddingError: if the server is needed and fails.
+    """
+    found, vectors = cache.get_texts(client.model_id, prompts)
+    missing = [p for p, ok in zip(prompts, found, strict=True) if not ok]
+    if missing:
+        fresh = client.embed_texts(missing)
+        cache.put_texts(client.model_id, missing, fresh)
+        found, vectors = cache.get_texts(client.model_id, prompts)
+    return vectors
+
+
+def cached_scores(
+    cache: EmbeddingCache,
+    client: EmbeddingClient,
+    video_fingerprint: str,
+    sampled: np.ndarray,
+    prompts: list[str],
+    text_vectors: np.ndarray,
+) -> ScoreTable:
+    """The score table from what the cache holds now (NaN for frames not embedded yet)."""
+    idx, vecs = cache.frame_matrix(video_fingerprint, client.model_id, client.preprocess_tag)
+    return score_table(sampled, idx, vecs, prompts, text_vectors)

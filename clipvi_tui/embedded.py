@@ -1,0 +1,127 @@
+"""The embedded default server: start ``clipvi-tui serve`` in a subprocess when none is running.
+
+Used when ``server: auto`` (the default), the configured ``api_url`` is on this machine and nothing
+answers there, and the server extra is installed. The child binds a free loopback port, lives as
+long as the parent, and is stopped on exit (also if the parent dies: it is in its own process
+group and is told to terminate from ``atexit``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from clipvi_tui.core.embeddings import server_answers
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+# The real server takes ≈8–12 s to import and build; leave room for a slow, busy machine.
+START_TIMEOUT_S = 120.0
+
+
+class EmbeddedServerError(Exception):
+    """The embedded server could not be started; ``str()`` says why."""
+
+
+def is_loopback(api_url: str) -> bool:
+    """True when ``api_url`` points at this machine."""
+    return (urlparse(api_url).hostname or "") in LOOPBACK_HOSTS
+
+
+def should_start(api_url: str, mode: str) -> bool:
+    """Decide whether to start an embedded server for ``api_url`` under ``server: mode``."""
+    from clipvi_tui.server import server_extra_installed
+
+    return (
+        mode == "auto"
+        and is_loopback(api_url)
+        and not server_answers(api_url)
+        and server_extra_installed()
+    )
+
+
+class EmbeddedServer:
+    """A ``clipvi-tui serve`` child process on a free loopback port."""
+
+    def __init__(
+        self,
+        model_dir: Path | None,
+        clip_version: str,
+        log_path: Path | None = None,
+    ) -> None:
+        """Describe the server to start; call :meth:`start` to run it."""
+        from clipvi_tui.server import free_port
+
+        self.model_dir = model_dir
+        self.clip_version = clip_version
+        self.port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Launch the child; returns at once (see :meth:`wait_ready`)."""
+        cmd = [
+            sys.executable,
+            "-m",
+            "clipvi_tui",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--clip-version",
+            self.clip_version,
+        ]
+        if self.model_dir is not None:
+            cmd += ["--model-dir", str(self.model_dir)]
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # Ctrl-C in the terminal goes to the app, not the server
+        )
+        atexit.register(self.stop)
+
+    def wait_ready(self, timeout: float = START_TIMEOUT_S) -> None:
+        """Block until the server answers.
+
+        Raises:
+            EmbeddedServerError: if the child exits or does not answer in time.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                where = f" (see {self.log_path})" if self.log_path else ""
+                raise EmbeddedServerError(
+                    f"embedded Inference server exited with code {self.process.returncode}{where}"
+                )
+            if server_answers(self.api_url, timeout=0.5):
+                return
+            time.sleep(0.25)
+        self.stop()
+        raise EmbeddedServerError(f"embedded Inference server did not start in {timeout:.0f} s")
+
+    @property
+    def running(self) -> bool:
+        """True while the child process is alive."""
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """Terminate the child (then kill it if it lingers)."""
+        proc = self.process
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, 15)
+            proc.wait(timeout=5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, 9)

@@ -1,0 +1,65 @@
+"""Settings: precedence, original keys, validation messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clipvi_tui.config import ConfigError, load_settings
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_any_config() -> None:
+    s = load_settings({}, env={})
+    assert s.api_url == "http://localhost:9001" and s.clip_version == "ViT-B-16"
+    assert s.sample_fps == 5.0 and s.server == "auto" and s.prompts == []
+
+
+def test_original_keys_are_read_and_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    cfg = write(
+        tmp_path / "config.yaml",
+        "roboflow_api_key: KEY\nvideo_path: clips/a.mp4\nCLIP:\n  - chair\n  - couch\n  - chair\n",
+    )
+    s = load_settings({"config": cfg}, env={})
+    assert s.api_key == "KEY" and s.prompts == ["chair", "couch"]
+    assert s.video_path == tmp_path / "clips" / "a.mp4"
+
+
+def test_precedence_cli_over_env_over_file(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "c.yaml", "api_url: http://file:1\nsample_fps: 2\nclip_version: F\n")
+    env = {"CLIPVI_API_URL": "http://env:2", "CLIPVI_SAMPLE_FPS": "all"}
+    s = load_settings({"config": cfg, "api_url": "http://cli:3"}, env=env)
+    assert s.api_url == "http://cli:3" and s.sample_fps is None and s.clip_version == "F"
+
+
+def test_dot_config_yaml_is_found_in_the_working_directory() -> None:
+    write(Path("config.yaml"), "CLIP: [dog]\n")
+    assert load_settings({}, env={}).prompts == ["dog"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("api_url: ftp://x\n", "api_url"),
+        ("sample_fps: fast\n", "sample_fps"),
+        ("graphics: vga\n", "graphics"),
+        ("CLIP: 5\n", "CLIP"),
+        ("colour: red\n", "unknown key"),
+        ("- just\n- a list\n", "mapping"),
+        ("a: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_bad_values_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    cfg = write(tmp_path / "c.yaml", text)
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"config": cfg}, env={})
+
+
+def test_missing_explicit_config() -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings({"config": "nope.yaml"}, env={})
