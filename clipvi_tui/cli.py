@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clipvi_tui import __version__
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_SERVER = 3
-EXIT_INTERRUPTED = 130
+if TYPE_CHECKING:
+    from clipvi_tui.config import Settings
+
+from clipvi_tui.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_for
+
 SUBCOMMANDS = ("index", "export", "serve")
 
 
@@ -103,7 +105,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return app, sub
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> Settings:
     from clipvi_tui.config import load_settings
 
     return load_settings(
@@ -123,7 +125,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     )
 
 
-def _video(settings) -> Path:  # type: ignore[no-untyped-def]
+def _video(settings: Settings) -> Path:
     if settings.video_path is None:
         raise UsageError("no video given (pass VIDEO or set video_path in config.yaml)")
     if not settings.video_path.is_file():
@@ -132,7 +134,7 @@ def _video(settings) -> Path:  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def server_for(settings, say=print) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def server_for(settings: Settings, say: Callable[[str], object] = print) -> Iterator[None]:
     """Start an embedded Inference server for the run if the settings call for one.
 
     Updates ``settings.api_url`` to point at it, and stops it afterwards.
@@ -229,8 +231,6 @@ def _cmd_app(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``clipvi-tui`` command; returns the exit code."""
-    from clipvi_tui.errors import exit_code_for
-
     argv = list(sys.argv[1:] if argv is None else argv)
     app_parser, sub_parser = build_parsers()
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import traceback
 
+EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_SERVER = 3

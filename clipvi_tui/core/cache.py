@@ -178,7 +178,8 @@ class EmbeddingCache:
             cur = txn.cursor(db=self._frames)
             out: list[int] = []
             if cur.set_range(prefix):
-                for key in cur.iternext(keys=True, values=False):
+                for raw in cur.iternext(keys=True, values=False):
+                    key = bytes(raw)
                     if not key.startswith(prefix):
                         break
                     out.append(_INDEX.unpack(key[len(prefix) :])[0])
@@ -199,7 +200,7 @@ class EmbeddingCache:
         prefix = self.frame_prefix(fingerprint, model_id, tag)
 
         def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
-            return [txn.get(prefix + _INDEX.pack(k), db=self._frames) for k in idx]
+            return [_as_bytes(txn.get(prefix + _INDEX.pack(k), db=self._frames)) for k in idx]
 
         return _decode_rows(self._read(fetch))
 
@@ -218,7 +219,8 @@ class EmbeddingCache:
             keys: list[int] = []
             vals: list[bytes] = []
             if cur.set_range(prefix):
-                for key, val in cur.iternext(keys=True, values=True):
+                for raw, val in cur.iternext(keys=True, values=True):
+                    key = bytes(raw)
                     if not key.startswith(prefix):
                         break
                     keys.append(_INDEX.unpack(key[len(prefix) :])[0])
@@ -249,7 +251,7 @@ class EmbeddingCache:
         """Look up prompt vectors; same return shape as :meth:`get_frames`."""
 
         def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
-            return [txn.get(self.text_key(model_id, p), db=self._texts) for p in prompts]
+            return [_as_bytes(txn.get(self.text_key(model_id, p), db=self._texts)) for p in prompts]
 
         return _decode_rows(self._read(fetch))
 
@@ -268,6 +270,11 @@ class EmbeddingCache:
             }
 
         return self._read(count)
+
+
+def _as_bytes(value: bytes | memoryview | None) -> bytes | None:
+    """LMDB may hand back buffers; copy them out before the transaction ends."""
+    return None if value is None else bytes(value)
 
 
 def _decode_rows(blobs: list[bytes | None]) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,7 @@ def cosine_matrix(frames: np.ndarray, texts: np.ndarray) -> np.ndarray:
     t = np.asarray(texts, dtype=np.float32)
     if f.size == 0 or t.size == 0:
         return np.full((len(f), len(t)), np.nan, dtype=np.float32)
-    missing = np.isnan(f).any(axis=1)
+    missing: np.ndarray = np.asarray(np.isnan(f).any(axis=1))
     fn = normalise(np.where(missing[:, None], 0.0, f))
     out = fn @ normalise(t).T
     out[missing] = np.nan
