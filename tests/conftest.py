@@ -66,6 +66,7 @@ class InferenceServer:
     url: str
     clip_version: str
     demo_version: str | None
+    tiny_model_dir: Path
     process: subprocess.Popen[bytes]
     log: Path
 
@@ -110,7 +111,12 @@ def inference_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infer
             pytest.fail(f"Inference server did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.3)
     server = InferenceServer(
-        url=url, clip_version="tiny-test", demo_version=demo, process=proc, log=log
+        url=url,
+        clip_version="tiny-test",
+        demo_version=demo,
+        tiny_model_dir=tiny,
+        process=proc,
+        log=log,
     )
     yield server
     proc.terminate()
