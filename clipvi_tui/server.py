@@ -74,7 +74,10 @@ def server_extra_installed() -> bool:
     """True when the ``inference`` server package is importable."""
     import importlib.util
 
-    return importlib.util.find_spec("inference") is not None
+    try:
+        return importlib.util.find_spec("inference") is not None
+    except (ImportError, ValueError):  # a broken or blocked install counts as missing
+        return False
 
 
 def check_model_dir(model_dir: Path) -> None:

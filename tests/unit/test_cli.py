@@ -78,3 +78,17 @@ def test_serve_reports_a_taken_port() -> None:
         port = s.getsockname()[1]
         out = run("serve", "--port", str(port))
     assert out.returncode == 2 and "already in use" in out.stderr
+
+
+BLOCK_SERVER = (
+    "import sys; sys.modules['inference'] = None; "
+    "from clipvi_tui.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def test_serve_without_the_server_extra_says_how_to_get_it() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", BLOCK_SERVER, "serve"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 2
+    assert "pip install 'clipvi-tui[server]'" in out.stderr and "Traceback" not in out.stderr
