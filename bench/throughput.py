@@ -38,9 +38,22 @@ def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = dict(os.environ, MODEL_CACHE_DIR=str(root / "mc"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "clipvi_tui", "serve", "--port", str(port), "--model-dir",
-         str(model), "--clip-version", "tiny-test"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root,
+        [
+            sys.executable,
+            "-m",
+            "clipvi_tui",
+            "serve",
+            "--port",
+            str(port),
+            "--model-dir",
+            str(model),
+            "--clip-version",
+            "tiny-test",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=root,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -55,13 +68,18 @@ def raw_rate(url: str, frames: list, concurrent: int) -> float:
     from inference_sdk import InferenceConfiguration, InferenceHTTPClient
 
     sdk = InferenceHTTPClient(api_url=url)
-    sdk.configure(InferenceConfiguration(max_batch_size=8, max_concurrent_requests=concurrent,
-                                         api_key_transport="header"))
+    sdk.configure(
+        InferenceConfiguration(
+            max_batch_size=8, max_concurrent_requests=concurrent, api_key_transport="header"
+        )
+    )
     sdk.get_clip_image_embeddings(inference_input=frames[:8], clip_version="tiny-test")  # warm
     t0 = time.perf_counter()
     step = 8 * concurrent
     for i in range(0, len(frames), step):
-        sdk.get_clip_image_embeddings(inference_input=frames[i : i + step], clip_version="tiny-test")
+        sdk.get_clip_image_embeddings(
+            inference_input=frames[i : i + step], clip_version="tiny-test"
+        )
     return len(frames) / (time.perf_counter() - t0)
 
 
@@ -75,14 +93,16 @@ def main() -> None:
         root = Path(tmp)
         proc, url = start_server(root)
         try:
-            video = write_coded_video(root / "bench.mp4", frames=args.frames, fps=30.0,
-                                      size=(640, 360))
+            video = write_coded_video(
+                root / "bench.mp4", frames=args.frames, fps=30.0, size=(640, 360)
+            )
             with VideoReader(video) as reader:
                 small = [downscale(f, 224) for _, f in reader.iter_frames(range(args.frames))]
             raw1 = raw_rate(url, small, 1)
             raw3 = raw_rate(url, small, 3)
-            settings = Settings(api_url=url, clip_version="tiny-test", sample_fps=None,
-                                cache_dir=root / "cache")
+            settings = Settings(
+                api_url=url, clip_version="tiny-test", sample_fps=None, cache_dir=root / "cache"
+            )
             cold = run_index(settings, video, [], quiet=True)
             warm = run_index(settings, video, [], quiet=True)
         finally:
@@ -95,8 +115,10 @@ def main() -> None:
     print(f"clipvi-tui index (decode+embed+cache): {cold_rate:7.1f} frames/s")
     print(f"index / raw(1 in flight)             : {cold_rate / raw1:7.2f}x")
     print(f"index / raw(3 in flight)             : {cold_rate / raw3:7.2f}x")
-    print(f"second index (all cached)            : {warm.seconds * 1000:7.1f} ms "
-          f"({warm.embedded_now} frames embedded)")
+    print(
+        f"second index (all cached)            : {warm.seconds * 1000:7.1f} ms "
+        f"({warm.embedded_now} frames embedded)"
+    )
 
 
 if __name__ == "__main__":
