@@ -45,6 +45,22 @@ def should_start(api_url: str, mode: str) -> bool:
     )
 
 
+def die_with_parent() -> None:
+    """In a child before exec: ask Linux to SIGTERM it when its parent dies, even by SIGKILL.
+
+    Without this a crashed or killed app would leave a 1.5 GB server running. A no-op where
+    prctl is unavailable (the atexit hook still covers normal exits there).
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, 15, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 class EmbeddedServer:
     """A ``clipvi-tui serve`` child process on a free loopback port."""
 
@@ -87,6 +103,7 @@ class EmbeddedServer:
             stdout=log,
             stderr=log,
             start_new_session=True,  # Ctrl-C in the terminal goes to the app, not the server
+            preexec_fn=die_with_parent,
         )
         atexit.register(self.stop)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from clipvi_tui.core.embeddings import server_answers
+from clipvi_tui.embedded import die_with_parent
 from clipvi_tui.server import free_port
 from tests.support.tiny_model import write_tiny_clip
 from tests.support.videos import write_coded_video
@@ -101,7 +102,13 @@ def inference_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infer
     log = root / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=root,
+            start_new_session=True,
+            preexec_fn=die_with_parent,  # no orphaned server if pytest itself is killed
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_TIMEOUT
