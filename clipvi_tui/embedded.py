@@ -13,6 +13,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -103,7 +104,11 @@ class EmbeddedServer:
             stdout=log,
             stderr=log,
             start_new_session=True,  # Ctrl-C in the terminal goes to the app, not the server
-            preexec_fn=die_with_parent,
+            # PDEATHSIG fires when the *thread* that forked exits, so only tie the child to the
+            # main thread; a worker thread that started it would otherwise kill it on return.
+            preexec_fn=die_with_parent
+            if threading.current_thread() is threading.main_thread()
+            else None,
         )
         atexit.register(self.stop)
 
