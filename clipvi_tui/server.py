@@ -14,6 +14,7 @@ Everything the ``inference`` package reads at import time is set before importin
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -205,6 +206,7 @@ def serve(
     # The server mounts static folders relative to the working directory and reads ./.env:
     # run it from a clean private folder so neither the user's folder nor a stray .env matters.
     workdir = Path(tempfile.mkdtemp(prefix="clipvi-serve-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     for d in ("inference/landing/out/static", "inference/landing/out/_next/static"):
         (workdir / d).mkdir(parents=True, exist_ok=True)
     os.chdir(workdir)
