@@ -69,12 +69,19 @@ ProgressCallback = Callable[[Progress], None]
 class _Batch:
     """Frames on their way through the pipeline."""
 
-    __slots__ = ("frames", "indices", "positions")
+    __slots__ = ("frames", "indices", "playhead_moves", "positions")
 
-    def __init__(self, positions: list[int], indices: list[int], frames: list[np.ndarray]):
+    def __init__(
+        self,
+        positions: list[int],
+        indices: list[int],
+        frames: list[np.ndarray],
+        playhead_moves: int,
+    ):
         self.positions = positions
         self.indices = indices
         self.frames = frames
+        self.playhead_moves = playhead_moves  # how many seeks had happened when it was picked
 
 
 class Indexer:
@@ -120,6 +127,7 @@ class Indexer:
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._playhead_pos = 0
+        self._playhead_moves = 0
         self._in_flight = 0  # claimed batches not yet written or given back
         cached = cache.frame_indices(self.fingerprint, client.model_id, client.preprocess_tag)
         self._todo = ~np.isin(self.sampled, cached)
@@ -145,7 +153,10 @@ class Indexer:
         """Embed frames from raw frame ``frame`` onwards next."""
         pos = int(np.searchsorted(self.sampled, frame))
         with self._lock:
-            self._playhead_pos = min(pos, max(0, self.total - 1))
+            new = min(pos, max(0, self.total - 1))
+            if new != self._playhead_pos:
+                self._playhead_pos = new
+                self._playhead_moves += 1
 
     def cancel(self) -> None:
         """Stop soon; what was embedded is still written."""
@@ -222,6 +233,19 @@ class Indexer:
                 self._in_flight += 1
             return [int(p) for p in picks]
 
+    def _stale(self, batch: _Batch) -> bool:
+        """True when a seek since the batch was picked left it far from the new playhead.
+
+        Decoding is cheap next to embedding, so throwing such a batch back (it is picked again
+        later) makes a seek take effect at once instead of after the queued batches.
+        """
+        with self._lock:
+            if batch.playhead_moves == self._playhead_moves:
+                return False
+            start = self._playhead_pos
+            window = self.client.max_batch * self.concurrency * 2
+            return not any(start <= p < start + window for p in batch.positions)
+
     def _release(self, positions: Sequence[int]) -> None:
         """Give positions back to the todo set (their batch failed and will be retried)."""
         with self._lock:
@@ -257,7 +281,7 @@ class Indexer:
                     fatal.set()
                     return
                 frames = [downscale(f, short_side) for f in frames]
-                batch = _Batch(positions, indices, frames)
+                batch = _Batch(positions, indices, frames, self._playhead_moves)
                 while not self._cancel.is_set():
                     try:
                         out.put(batch, timeout=0.1)
@@ -283,7 +307,7 @@ class Indexer:
             batch = inp.get()
             if batch is None:
                 return
-            if self._cancel.is_set() or fatal.is_set():
+            if self._cancel.is_set() or fatal.is_set() or self._stale(batch):
                 self._release(batch.positions)
                 continue
             try:

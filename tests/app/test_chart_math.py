@@ -7,12 +7,15 @@ wrong frame.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from textual_plotext.plot import Plot
 
 from clipvi_tui.widgets.chart_math import (
     RenderKey,
+    column_span,
     column_to_x,
     decimate_minmax,
     format_clock,
@@ -157,3 +160,17 @@ def test_value_limits() -> None:
     lo, hi = value_limits([np.array([0.2, np.nan, 0.3])])
     assert lo < 0.2 and hi > 0.3
     assert value_limits([np.array([np.nan])]) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_column_spans_tile_the_axis(width: int) -> None:
+    """Column spans are contiguous, cover [lo, hi], and hold exactly the x values plotext draws
+    in that column."""
+    lo, hi = 0.0, 60.0
+    spans = [column_span(c, lo, hi, width) for c in range(width)]
+    assert spans[0][0] == lo and spans[-1][1] == hi
+    for (a0, a1), (b0, _) in itertools.pairwise(spans):
+        assert a1 == pytest.approx(b0) and a0 < a1
+    for c, (x0, x1) in enumerate(spans):
+        inside = np.linspace(x0, x1, 7)[1:-1]
+        assert all(x_to_column(float(x), lo, hi, width) == c for x in inside)

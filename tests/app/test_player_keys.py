@@ -7,45 +7,13 @@ red frames.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from conftest import MakeApp, wait_for
-from textual.pilot import Pilot
 
-from clipvi_tui.app import ClipviApp
 from clipvi_tui.screens.dialogs import HelpScreen, PromptDialog
-from clipvi_tui.screens.player import PlayerScreen
 from clipvi_tui.screens.scoreboard import READY
-from clipvi_tui.widgets.video import VideoView
+from tests.app.appfakes import MakeApp, ready, settle, shown, wait_for
 
 SIZE = (120, 40)
-
-
-async def ready(pilot: Pilot[Any]) -> PlayerScreen:
-    """Wait until indexing is done, the prompts have vectors and frame 0 is painted."""
-    app = pilot.app
-    assert isinstance(app, ClipviApp)
-    player = app.player
-    await wait_for(
-        pilot,
-        lambda: (
-            player.index_state == "done"
-            and all(e.state == READY for e in player.board.prompts)
-            and player.stats.paints >= 1
-        ),
-    )
-    return player
-
-
-def shown(player: PlayerScreen) -> int | None:
-    """Raw index of the frame the video view displays."""
-    return player.query_one("#video", VideoView).frame
-
-
-async def settle(pilot: Pilot[Any], player: PlayerScreen) -> None:
-    """Wait until the displayed frame is the current position."""
-    await wait_for(pilot, lambda: shown(player) == player.frame)
 
 
 async def test_start_shows_first_frame_and_scores(make_app: MakeApp) -> None:
@@ -266,3 +234,19 @@ async def test_click_on_video_toggles_play(make_app: MakeApp) -> None:
         assert player.playing
         await pilot.click("#video", offset=(20, 5))
         assert not player.playing
+
+
+async def test_prompt_panel_scrolls_to_the_cursor(make_app: MakeApp) -> None:
+    """With more prompts than panel rows, the selected prompt stays visible."""
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        player = await ready(pilot)
+        for n in range(40):
+            player.add_prompt(f"prompt number {n}")
+        await pilot.pause(0.1)
+        panel = player.query_one("#prompts")
+        assert "prompt number 39" in str(panel.render()), "cursor on the last added prompt"
+        for _ in range(41):
+            await pilot.press("up")
+        text = str(panel.render())
+        assert "▸1" in text and "prompt number 39" not in text

@@ -84,22 +84,32 @@ def test_clock_follows_wall_time_and_stops_at_the_end() -> None:
 
 
 def test_mailbox_keeps_only_the_latest_request_and_one_in_flight() -> None:
-    """Requests made while the decoder is busy collapse into the newest; the next one is handed
-    out only after the UI acknowledged the previous paint (or after the ack timeout)."""
+    """Requests made while the decoder is busy collapse into the newest; a decoded frame is handed
+    over only after the UI acknowledged the previous paint (or after the ack timeout); a frame
+    overtaken by a newer seek is not handed over at all."""
     box = FrameMailbox()
     box.request(FrameRequest(1, 0, 10, 5))
-    assert box.take(0.1) == FrameRequest(1, 0, 10, 5)
+    first = box.take(0.1)
+    assert first == FrameRequest(1, 0, 10, 5)
+    assert box.claim(first)
     for k in range(2, 6):
         box.request(FrameRequest(k, 0, 10, 5))
-    assert box.take(0.05) is None, "previous frame not painted yet"
-    box.painted()
-    assert box.take(0.1) == FrameRequest(5, 0, 10, 5), "only the newest request survives"
-    box.request(FrameRequest(6, 0, 10, 5))
+    nxt = box.take(0.1)
+    assert nxt == FrameRequest(5, 0, 10, 5), "only the newest request survives"
+    assert box.take(0.05) is None
+    done = threading.Event()
+    threading.Timer(0.1, lambda: (box.painted(), done.set())).start()
     started = time.monotonic()
-    assert box.take(ACK_TIMEOUT_S + 1.0) == FrameRequest(6, 0, 10, 5)
-    assert time.monotonic() - started >= ACK_TIMEOUT_S * 0.9, "a lost ack delays, not deadlocks"
+    assert box.claim(nxt), "handed over once the previous frame is painted"
+    assert done.is_set() and time.monotonic() - started >= 0.09
+    started = time.monotonic()
+    assert box.claim(FrameRequest(6, 0, 10, 5)), "a lost ack delays, not deadlocks"
+    assert time.monotonic() - started >= ACK_TIMEOUT_S * 0.9
+    box.painted()
+    box.request(FrameRequest(9, 1, 10, 5))
+    assert not box.claim(FrameRequest(7, 0, 10, 5)), "overtaken by a newer seek"
     box.close()
-    assert box.take(0.1) is None and box.closed
+    assert box.take(0.1) is None and box.closed and not box.claim(FrameRequest(9, 1, 10, 5))
 
 
 @pytest.mark.parametrize(

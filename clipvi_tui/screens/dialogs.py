@@ -1,0 +1,114 @@
+"""Modal screens: the help screen (every key) and the add-prompt input box."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+# Mouse actions are not bindings, so the help screen lists them from here.
+MOUSE_HELP = (
+    ("click chart", "Seek to the frame under that column"),
+    ("click video", "Play / pause"),
+)
+
+
+def _key_label(binding: Binding) -> str:
+    """How a binding's keys read in the help table, e.g. ``↑ / k`` (every key, unlike the footer,
+    which shows ``key_display`` only)."""
+    names = {
+        "space": "space",
+        "left": "←",
+        "right": "→",
+        "up": "↑",
+        "down": "↓",
+        "shift+left": "shift+←",
+        "shift+right": "shift+→",
+        "comma": ",",
+        "full_stop": ".",
+        "question_mark": "?",
+        "slash": "/",
+        "escape": "esc",
+    }
+    keys = [k.strip() for k in binding.key.split(",")]
+    if len(keys) == 1 and binding.key_display:
+        return binding.key_display
+    return " / ".join(names.get(k, k) for k in keys)
+
+
+def help_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    """``(keys, description)`` for every binding that has a description."""
+    rows: list[tuple[str, str]] = []
+    for b in bindings:
+        binding = b if isinstance(b, Binding) else Binding(*b)
+        if binding.description:
+            rows.append((_key_label(binding), binding.description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists every key of the player and the app; any of esc, q, ? closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss_help", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        """Show ``rows`` (from :func:`help_rows`) and the mouse actions."""
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        """A bordered table of keys."""
+        table = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for keys, text in [*self.rows, *MOUSE_HELP]:
+            table.add_row(keys, text)
+        with VerticalScroll(id="help-box"):
+            yield Static(table, id="help-table")
+            yield Static(Text("esc, q or ? closes this help", style="dim italic"))
+
+    def on_mount(self) -> None:
+        """Title the box."""
+        self.query_one("#help-box").border_title = "Keys"
+
+    def action_dismiss_help(self) -> None:
+        """Close the help screen."""
+        self.dismiss(None)
+
+
+class PromptDialog(ModalScreen[str | None]):
+    """Asks for a new text prompt; enter adds it, esc cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="prompt.cancel")
+    ]
+
+    def compose(self) -> ComposeResult:
+        """An input box with a short hint."""
+        with Vertical(id="prompt-box"):
+            yield Label("Describe what to look for (enter adds, esc cancels):")
+            yield Input(placeholder="e.g. a person riding a bicycle", id="prompt-input")
+
+    def on_mount(self) -> None:
+        """Title the box and focus the input."""
+        self.query_one("#prompt-box").border_title = "Add prompt"
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Return the trimmed text (None for an empty box)."""
+        event.stop()
+        text = " ".join(event.value.split())
+        self.dismiss(text or None)
+
+    def action_cancel(self) -> None:
+        """Close without adding anything."""
+        self.dismiss(None)

@@ -1,0 +1,453 @@
+"""The player screen: owns playback state, the score board and every background worker.
+
+Data flows one way: workers (frame decoder, services, indexer, prompt embedding) post messages;
+handlers here update the board and reactives; widgets are told what to draw. User intent (keys,
+clicks) becomes a seek, a play/pause or a prompt edit, and a seek becomes the indexer's new
+playhead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from textual import on, work
+from textual._context import NoActiveAppError
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from clipvi_tui.core.indexer import Indexer
+from clipvi_tui.core.video import VideoError, sample_indices
+from clipvi_tui.messages import (
+    FrameDecoded,
+    FrameFailed,
+    ServicesReady,
+)
+from clipvi_tui.screens import services
+from clipvi_tui.screens.background import BackgroundMixin
+from clipvi_tui.screens.clock import PlaybackClock
+from clipvi_tui.screens.dialogs import PromptDialog
+from clipvi_tui.screens.frames import FrameMailbox, FrameRenderer, FrameRequest
+from clipvi_tui.screens.scoreboard import ScoreBoard
+from clipvi_tui.widgets.chart import Series, SimilarityChart
+from clipvi_tui.widgets.graphics import cell_pixels
+from clipvi_tui.widgets.prompts import PromptList, PromptRow
+from clipvi_tui.widgets.status import StatusBar, StatusInfo
+from clipvi_tui.widgets.video import VideoView, frame_preparer
+
+# The clock never ticks faster than this: terminals show 5–20 images/s, more ticks only cost CPU.
+MAX_TICK_HZ = 30.0
+# During playback the indexer's playhead follows at most this often.
+PLAYHEAD_PUSH_S = 1.0
+# Display rate is averaged over this window.
+FPS_WINDOW_S = 2.0
+SHIFT_SEEK_S = 5.0
+
+
+@dataclass
+class PlayerStats:
+    """Counters for the status bar and ``bench/`` (display rate, seek latency, dropped frames)."""
+
+    paints: int = 0
+    dropped: int = 0
+    seek_latencies: list[float] = field(default_factory=list)
+    # Per seek: (seconds until the decoded frame reached the UI thread, decode+prepare seconds).
+    seek_arrivals: list[tuple[float, float]] = field(default_factory=list)
+    paint_times: deque[float] = field(default_factory=lambda: deque(maxlen=2048))
+
+    def display_fps(self, now: float) -> float:
+        """Frames painted per second over the last :data:`FPS_WINDOW_S`."""
+        recent = [t for t in self.paint_times if now - t <= FPS_WINDOW_S]
+        if len(recent) < 2:
+            return 0.0
+        return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-6)
+
+
+def _toggle_bindings() -> list[Binding]:
+    return [
+        Binding(
+            str(n),
+            f"toggle_prompt({n - 1})",
+            f"Show/hide prompt {n}",
+            show=False,
+            id=f"player.toggle_{n}",
+        )
+        for n in range(1, 10)
+    ]
+
+
+class PlayerScreen(BackgroundMixin, Screen[None]):
+    """Video, prompt panel, similarity chart and status bar."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_play", "Play/Pause", id="player.play"),
+        Binding("left", "step(-1)", "Prev sample", key_display="←", id="player.prev_sample"),
+        Binding("right", "step(1)", "Next sample", key_display="→", id="player.next_sample"),
+        Binding("shift+left", "jump(-5)", "Back 5 s", show=False, id="player.back_5s"),
+        Binding("shift+right", "jump(5)", "Forward 5 s", show=False, id="player.forward_5s"),
+        Binding("home", "seek_start", "Go to start", show=False, id="player.start"),
+        Binding("end", "seek_end", "Go to end", show=False, id="player.end"),
+        Binding("comma", "step_raw(-1)", "Prev raw frame", show=False, id="player.prev_frame"),
+        Binding("full_stop", "step_raw(1)", "Next raw frame", show=False, id="player.next_frame"),
+        Binding("a,slash", "add_prompt", "Add prompt", key_display="a", id="player.add_prompt"),
+        Binding("d", "delete_prompt", "Delete prompt", id="player.delete_prompt"),
+        Binding("up,k", "select(-1)", "Select prompt above", show=False, id="player.select_up"),
+        Binding("down,j", "select(1)", "Select prompt below", show=False, id="player.select_down"),
+        *_toggle_bindings(),
+    ]
+
+    frame: reactive[int] = reactive(0, init=False)
+    """Raw index of the frame that should be on screen."""
+    playing: reactive[bool] = reactive(False, init=False)
+    """Whether the playback clock runs."""
+    selected: reactive[int] = reactive(0, init=False)
+    """Row of the prompt cursor."""
+
+    def __init__(self, config: services.PlayerConfig) -> None:
+        """Create the screen for ``config`` (nothing starts until it is mounted)."""
+        super().__init__()
+        self.config = config
+        info = config.info
+        self.board = ScoreBoard(sample_indices(info, config.settings.sample_fps), info.fps)
+        for prompt in config.settings.prompts:
+            self.board.add_prompt(prompt)
+        self.clock = PlaybackClock(info.fps, info.frame_count)
+        self.mailbox = FrameMailbox()
+        self.handles = services.ServiceHandles()
+        self.stats = PlayerStats()
+        self.generation = 0  # bumped on every user seek; older decoded frames are stale
+        self.ready: ServicesReady | None = None
+        self.indexer: Indexer | None = None
+        self.server_state = "unknown"
+        self.index_done = 0
+        self.index_rate = 0.0
+        self.index_state = "waiting"
+        self._seek_started: tuple[int, float] | None = None
+        self._last_playhead_push = 0.0
+        self._shown_frame = -1
+        self._in_flight_prompts: set[str] = set()
+        self._retry_timer: Timer | None = None
+        self._clock_timer: Timer | None = None
+        self._chart_version = -1
+        self._last_error = ""
+        self._shut_down = False
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Video and prompts on top, the chart below, status and keys at the bottom."""
+        with Horizontal(id="top"):
+            yield VideoView(self.config.graphics, id="video")
+            with Vertical(id="prompt-panel"):
+                yield PromptList(id="prompts")
+        yield SimilarityChart(id="chart")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start the clock (paused), the decoder and the services."""
+        info = self.config.info
+        self.query_one("#video", VideoView).border_title = self.config.video.name
+        self.query_one("#prompt-panel").border_title = "Prompts"
+        self.query_one("#chart", SimilarityChart).border_title = "Similarity to prompts"
+        self._clock_timer = self.set_interval(
+            1.0 / min(info.fps, MAX_TICK_HZ), self._tick, pause=True
+        )
+        self.set_interval(0.5, self._refresh_status)
+        self._decode_loop()
+        self._start_services()
+        self._board_changed()
+        self._refresh_status()
+
+    # -- workers ------------------------------------------------------------------------------
+
+    @work(thread=True, name="frame decoder", group="decoder", exit_on_error=False)
+    def _decode_loop(self) -> None:
+        """Decode the newest requested frame; post it once the previous one was painted."""
+        worker = get_current_worker()
+        mode = self.config.graphics
+        renderer = FrameRenderer(self.config.video, mode, cell_pixels(mode), frame_preparer(mode))
+        with renderer:
+            while not worker.is_cancelled and not self.mailbox.closed:
+                req = self.mailbox.take(timeout=0.2)
+                if req is None:
+                    continue
+                try:
+                    decoded = renderer.render(req)
+                except VideoError as exc:
+                    if self.mailbox.claim(req):
+                        self.post_message(FrameFailed(req, str(exc)))
+                    continue
+                if self.mailbox.claim(req):
+                    self.post_message(FrameDecoded(decoded))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures surface: a notification, never a traceback."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self._notify_once(f"{event.worker.name} failed: {error}", severity="error")
+
+    # -- playback -----------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """Advance the position from the wall clock (never by counting ticks)."""
+        if not self.playing:
+            return
+        now = time.monotonic()
+        position = self.clock.position(now)
+        if position != self.frame:
+            self.frame = position
+        if self.clock.at_end(position):
+            self.playing = False
+        if self.indexer is not None and now - self._last_playhead_push > PLAYHEAD_PUSH_S:
+            self._last_playhead_push = now
+            self.indexer.set_playhead(position)
+
+    def watch_playing(self, playing: bool) -> None:
+        """Start or stop the clock."""
+        if self._clock_timer is None:
+            return
+        if playing:
+            self.clock.start(self.frame, time.monotonic())
+            self.stats.paint_times.clear()
+            self._clock_timer.resume()
+        else:
+            self._clock_timer.pause()
+        self._refresh_status()
+
+    def watch_frame(self, frame: int) -> None:
+        """Ask for the new frame and move the playhead everywhere."""
+        self._request_frame()
+        self.query_one("#chart", SimilarityChart).set_playhead(self.config.info.time_of(frame))
+        self._refresh_prompts()
+        self._refresh_status()
+
+    def seek(self, frame: int, *, pause: bool = False) -> None:
+        """Jump to raw ``frame`` (clamped); ``pause`` stops playback first (frame stepping)."""
+        frame = max(0, min(self.config.info.frame_count - 1, int(frame)))
+        if pause:
+            self.playing = False
+        if frame == self.frame:
+            return
+        self.generation += 1
+        self._seek_started = (self.generation, time.perf_counter())
+        if self.playing:
+            self.clock.start(frame, time.monotonic())
+        self.frame = frame
+        if self.indexer is not None:
+            self.indexer.set_playhead(frame)
+
+    def _request_frame(self) -> None:
+        cols, rows = self.query_one("#video", VideoView).box
+        if cols > 0 and rows > 0:
+            self.mailbox.request(FrameRequest(self.frame, self.generation, cols, rows))
+
+    @on(FrameDecoded)
+    def _frame_decoded(self, message: FrameDecoded) -> None:
+        """Paint the frame unless a seek made it stale; ack the decoder after the paint."""
+        d = message.decoded
+        req = d.request
+        stale = req.generation != self.generation or (
+            self.playing and req.frame < self._shown_frame
+        )
+        if stale:
+            self.stats.dropped += 1
+            self.mailbox.painted()
+            return
+        self._shown_frame = req.frame
+        if self._seek_started is not None and self._seek_started[0] == req.generation:
+            waited = time.perf_counter() - self._seek_started[1]
+            self.stats.seek_arrivals.append((waited, d.seconds))
+        geo = d.geometry
+        self.query_one("#video", VideoView).show(req.frame, d.image, (geo.cells_w, geo.cells_h))
+        self.call_after_refresh(self._frame_painted, req.generation)
+
+    def _frame_painted(self, generation: int) -> None:
+        now = time.perf_counter()
+        self.mailbox.painted()
+        self.stats.paints += 1
+        self.stats.paint_times.append(now)
+        if self._seek_started is not None and self._seek_started[0] == generation:
+            self.stats.seek_latencies.append(now - self._seek_started[1])
+            self._seek_started = None
+
+    @on(FrameFailed)
+    def _frame_failed(self, message: FrameFailed) -> None:
+        self.mailbox.painted()
+        if message.request.generation == self.generation:
+            self.query_one("#video", VideoView).show_message(message.error)
+
+    @on(VideoView.Resized)
+    def _video_resized(self) -> None:
+        self._request_frame()
+
+    @on(VideoView.Clicked)
+    def _video_clicked(self) -> None:
+        self.action_toggle_play()
+
+    @on(SimilarityChart.Clicked)
+    def _chart_clicked(self, message: SimilarityChart.Clicked) -> None:
+        """Seek to the frame under the clicked column: a sampled one (it has a score) if the
+        column holds one, else the raw frame at the column's middle."""
+        target = self.board.sampled_between(message.start, message.end, message.seconds)
+        if target is None:
+            target = self.config.info.frame_at(message.seconds)
+        self.seek(target)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_toggle_play(self) -> None:
+        """Play or pause; playing from the last frame starts over."""
+        if not self.playing and self.clock.at_end(self.frame):
+            self.seek(0)
+        self.playing = not self.playing
+
+    def action_step(self, direction: int) -> None:
+        """Pause and move to the previous/next *sampled* frame (the ones with scores)."""
+        self.seek(self.board.step(self.frame, direction), pause=True)
+
+    def action_jump(self, seconds: float) -> None:
+        """Move by ``seconds`` (keeps playing if it was)."""
+        info = self.config.info
+        self.seek(info.frame_at(info.time_of(self.frame) + seconds))
+
+    def action_seek_start(self) -> None:
+        """Go to the first frame."""
+        self.seek(0)
+
+    def action_seek_end(self) -> None:
+        """Go to the last frame (playback stops there)."""
+        self.seek(self.config.info.frame_count - 1)
+        self.playing = False
+
+    def action_step_raw(self, direction: int) -> None:
+        """Pause and move by one raw frame."""
+        self.seek(self.frame + direction, pause=True)
+
+    def action_add_prompt(self) -> None:
+        """Ask for a prompt in a dialog."""
+        self.app.push_screen(PromptDialog(), callback=self.add_prompt)
+
+    def add_prompt(self, text: str | None) -> None:
+        """Add ``text`` to the board and embed it (cached vectors come back at once)."""
+        if not text:
+            return
+        index, added = self.board.add_prompt(text)
+        self.selected = index
+        if not added:
+            self.notify(f"“{text}” is already in the list", timeout=3)
+        else:
+            self._embed_pending()
+        self._board_changed()
+
+    def action_delete_prompt(self) -> None:
+        """Delete the selected prompt."""
+        removed = self.board.remove_prompt(self.selected)
+        if removed is None:
+            self.app.bell()
+            return
+        self.selected = max(0, min(self.selected, len(self.board.prompts) - 1))
+        self._board_changed()
+
+    def action_toggle_prompt(self, index: int) -> None:
+        """Show or hide the line of prompt ``index`` (0-based)."""
+        if self.board.toggle(index) is None:
+            self.app.bell()
+            return
+        self._board_changed()
+
+    def action_select(self, delta: int) -> None:
+        """Move the prompt cursor."""
+        if self.board.prompts:
+            self.selected = max(0, min(len(self.board.prompts) - 1, self.selected + delta))
+
+    def watch_selected(self) -> None:
+        """Redraw the cursor."""
+        self._refresh_prompts()
+
+    # -- views --------------------------------------------------------------------------------
+
+    def _board_changed(self, *, live: bool = False) -> None:
+        """Push the board to the chart (if its data changed) and the prompt panel.
+
+        ``live``: the change is new embeddings from the indexer (drawn within a second).
+        """
+        if self.board.version != self._chart_version:
+            self._chart_version = self.board.version
+            series = [
+                Series(e.text, e.color, e.scores)
+                for e in self.board.prompts
+                if e.visible and e.state == "ready"
+            ]
+            chart = self.query_one("#chart", SimilarityChart)
+            chart.set_data(self.board.times, series, self.config.info.duration, live=live)
+        self.index_done = max(self.index_done, self.board.embedded)
+        self._refresh_prompts()
+
+    def _refresh_prompts(self) -> None:
+        scores = self.board.scores_at(self.frame)
+        rows = [
+            PromptRow(
+                e.text,
+                e.color,
+                e.visible,
+                e.state,
+                e.note,
+                float("nan") if math.isnan(s) else round(s, 3),
+            )
+            for e, s in zip(self.board.prompts, scores, strict=True)
+        ]
+        self.query_one("#prompts", PromptList).update_rows(rows, self.selected)
+
+    def _refresh_status(self) -> None:
+        info = self.config.info
+        fps = self.stats.display_fps(time.perf_counter()) if self.playing else None
+        self.query_one("#status", StatusBar).info = StatusInfo(
+            frame=self.frame,
+            frame_count=info.frame_count,
+            seconds=info.time_of(self.frame),
+            duration=info.duration,
+            playing=self.playing,
+            indexed=self.index_done,
+            index_total=self.board.total,
+            index_rate=self.index_rate,
+            index_state=self.index_state,
+            server=self.server_state,
+            display_fps=fps,
+        )
+
+    # -- shutdown -----------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop the decoder, cancel indexing and stop an embedded server (idempotent)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.mailbox.close()
+        with self.handles.lock:
+            indexer, server = self.handles.indexer, self.handles.server
+        if indexer is not None:
+            indexer.cancel()
+        # Outside the app's context (called by the launcher after App.run() returned, or before
+        # the screen ever mounted) there is no worker manager, and nothing left to cancel there.
+        with contextlib.suppress(NoActiveAppError):
+            self.workers.cancel_node(self)
+        # Cancelled jobs wind down within CANCEL_GRACE_S unless stuck on a hung server; then the
+        # cache stays open and closes with the process.
+        self.handles.close_cache(timeout=services.CANCEL_GRACE_S * 2)
+        if server is not None:
+            server.stop()
+
+    def on_unmount(self) -> None:
+        """Leaving the screen (quit) stops everything it started."""
+        self.shutdown()

@@ -1,0 +1,260 @@
+"""The player's score model: prompts, their vectors and per-frame scores (pure numpy, no Textual).
+
+The board keeps the normalised vector of every embedded sampled frame in memory (float16, as the
+cache stores them), so adding a prompt scores the whole video at once with one matrix product, and
+frames embedded later are scored incrementally (only the new rows). Memory is N × D × 2 bytes:
+18k frames (an hour at 5 fps) × 512 dims ≈ 18 MiB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from clipvi_tui.core.cache import normalise
+
+# Distinct colours that read on dark and light backgrounds; a prompt keeps its colour for the
+# whole session (it is not reassigned when another prompt is deleted).
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (86, 180, 233),  # sky blue
+    (230, 159, 0),  # orange
+    (0, 200, 130),  # green
+    (240, 90, 160),  # pink
+    (240, 228, 66),  # yellow
+    (180, 130, 255),  # violet
+    (255, 100, 60),  # vermilion
+    (150, 220, 255),  # pale blue
+    (170, 255, 120),  # lime
+)
+# Matrix products run on float32 blocks of this many rows, so a big float16 matrix is never
+# converted in one piece.
+_BLOCK = 8192
+
+PENDING = "pending"
+READY = "ready"
+REJECTED = "rejected"
+
+
+@dataclass
+class PromptEntry:
+    """One prompt of the session.
+
+    Attributes:
+        text: the prompt.
+        color: its line colour (RGB).
+        visible: whether its line is drawn.
+        state: ``pending`` (no vector yet), ``ready`` or ``rejected`` (the server refused it).
+        note: why it is pending or rejected, for the panel.
+        scores: cosine similarity per sampled frame, NaN where unknown.
+    """
+
+    text: str
+    color: tuple[int, int, int]
+    visible: bool = True
+    state: str = PENDING
+    note: str = ""
+    vector: np.ndarray | None = None
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+
+class ScoreBoard:
+    """Prompts and scores over the sampled frames of one video."""
+
+    def __init__(self, sampled: np.ndarray, fps: float) -> None:
+        """Start empty.
+
+        Args:
+            sampled: the raw frame indices that get embedded, ascending.
+            fps: the video's frame rate (to turn indices into seconds).
+        """
+        self.sampled = np.asarray(sampled, dtype=np.int64)
+        self.fps = fps
+        self.times = self.sampled / fps if fps > 0 else self.sampled.astype(np.float64)
+        self.prompts: list[PromptEntry] = []
+        self.version = 0  # bumped on every change a chart must show
+        self._vectors: np.ndarray | None = None  # float16 [N, D], rows valid where _have
+        self._have = np.zeros(len(self.sampled), dtype=bool)
+        self._colour_serial = 0
+
+    # -- frames ---------------------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        """Number of sampled frames."""
+        return len(self.sampled)
+
+    @property
+    def embedded(self) -> int:
+        """How many sampled frames have a vector."""
+        return int(self._have.sum())
+
+    def add_frames(self, indices: np.ndarray, vectors: np.ndarray) -> int:
+        """Take in frame vectors (from the cache or the indexer) and score them for every prompt.
+
+        Frames that are not sampled (left in the cache by another sampling rate) are ignored.
+
+        Returns:
+            How many sampled frames were added or updated.
+        """
+        idx = np.asarray(indices, dtype=np.int64)
+        vec = np.asarray(vectors)
+        if idx.size == 0 or vec.size == 0 or self.total == 0:
+            return 0
+        pos = np.searchsorted(self.sampled, idx)
+        clipped = np.minimum(pos, self.total - 1)
+        hit = (pos < self.total) & (self.sampled[clipped] == idx)
+        if not hit.any():
+            return 0
+        pos, vec = pos[hit], normalise(vec[hit].astype(np.float32))
+        if self._vectors is None or self._vectors.shape[1] != vec.shape[1]:
+            self._vectors = np.zeros((self.total, vec.shape[1]), dtype=np.float16)
+            self._have[:] = False
+        self._vectors[pos] = vec.astype(np.float16)
+        self._have[pos] = True
+        for entry in self.prompts:
+            if entry.vector is not None and entry.vector.shape[0] == vec.shape[1]:
+                entry.scores[pos] = vec @ entry.vector
+        self.version += 1
+        return len(pos)
+
+    # -- prompts --------------------------------------------------------------------------------
+
+    def index_of(self, text: str) -> int | None:
+        """Position of ``text`` in the prompt list, or None."""
+        for i, entry in enumerate(self.prompts):
+            if entry.text == text:
+                return i
+        return None
+
+    def add_prompt(self, text: str) -> tuple[int, bool]:
+        """Append a prompt (pending until its vector arrives).
+
+        Returns:
+            ``(index, added)``: the prompt's position, and False if it was already there (it is
+            then made visible again instead of duplicated).
+        """
+        text = " ".join(text.split())
+        existing = self.index_of(text)
+        if existing is not None:
+            entry = self.prompts[existing]
+            if not entry.visible:
+                entry.visible = True
+                self.version += 1
+            return existing, False
+        colour = self._next_colour()
+        entry = PromptEntry(
+            text=text, color=colour, scores=np.full(self.total, np.nan, dtype=np.float32)
+        )
+        self.prompts.append(entry)
+        self.version += 1
+        return len(self.prompts) - 1, True
+
+    def _next_colour(self) -> tuple[int, int, int]:
+        """The first palette colour no current prompt uses (cycling when all are taken)."""
+        used = {e.color for e in self.prompts}
+        for offset in range(len(PALETTE)):
+            colour = PALETTE[(self._colour_serial + offset) % len(PALETTE)]
+            if colour not in used:
+                self._colour_serial += offset + 1
+                return colour
+        colour = PALETTE[self._colour_serial % len(PALETTE)]
+        self._colour_serial += 1
+        return colour
+
+    def remove_prompt(self, index: int) -> PromptEntry | None:
+        """Delete the prompt at ``index``; returns it (None if out of range)."""
+        if not 0 <= index < len(self.prompts):
+            return None
+        entry = self.prompts.pop(index)
+        self.version += 1
+        return entry
+
+    def toggle(self, index: int) -> bool | None:
+        """Show or hide prompt ``index``; returns its new visibility (None if out of range)."""
+        if not 0 <= index < len(self.prompts):
+            return None
+        entry = self.prompts[index]
+        entry.visible = not entry.visible
+        self.version += 1
+        return entry.visible
+
+    def set_vector(self, text: str, vector: np.ndarray) -> bool:
+        """Give prompt ``text`` its vector and score every embedded frame against it.
+
+        Returns:
+            False if the prompt is no longer on the board (deleted while it was embedding).
+        """
+        i = self.index_of(text)
+        if i is None:
+            return False
+        entry = self.prompts[i]
+        t = normalise(np.asarray(vector, dtype=np.float32)[None, :])[0]
+        entry.vector, entry.state, entry.note = t, READY, ""
+        entry.scores = np.full(self.total, np.nan, dtype=np.float32)
+        if self._vectors is not None and self._vectors.shape[1] == t.shape[0]:
+            rows = np.flatnonzero(self._have)
+            for a in range(0, len(rows), _BLOCK):
+                block = rows[a : a + _BLOCK]
+                entry.scores[block] = self._vectors[block].astype(np.float32) @ t
+        self.version += 1
+        return True
+
+    def mark(self, text: str, state: str, note: str) -> None:
+        """Set a prompt's state (pending/rejected) and the note the panel shows."""
+        i = self.index_of(text)
+        if i is not None:
+            entry = self.prompts[i]
+            entry.state, entry.note = state, note
+            self.version += 1
+
+    def pending(self) -> list[str]:
+        """Prompts still waiting for a vector."""
+        return [e.text for e in self.prompts if e.state == PENDING]
+
+    # -- positions ------------------------------------------------------------------------------
+
+    def position_of(self, frame: int) -> int | None:
+        """Index into ``sampled`` of the last sampled frame at or before raw ``frame``."""
+        if self.total == 0:
+            return None
+        pos = int(np.searchsorted(self.sampled, frame, side="right")) - 1
+        return max(0, pos)
+
+    def scores_at(self, frame: int) -> list[float]:
+        """Each prompt's score at the sampled frame shown at raw ``frame`` (NaN if unknown)."""
+        pos = self.position_of(frame)
+        if pos is None:
+            return [float("nan")] * len(self.prompts)
+        return [float(e.scores[pos]) if e.scores.size else float("nan") for e in self.prompts]
+
+    def step(self, frame: int, direction: int) -> int:
+        """The next (``direction`` > 0) or previous sampled frame from raw ``frame``.
+
+        Stays at ``frame`` when there is none in that direction.
+        """
+        if self.total == 0:
+            return frame
+        if direction > 0:
+            pos = int(np.searchsorted(self.sampled, frame, side="right"))
+            return int(self.sampled[pos]) if pos < self.total else frame
+        pos = int(np.searchsorted(self.sampled, frame, side="left")) - 1
+        return int(self.sampled[pos]) if pos >= 0 else frame
+
+    def sampled_between(self, start: float, end: float, seconds: float) -> int | None:
+        """The sampled frame in ``[start, end)`` closest to ``seconds`` (None if there is none)."""
+        a = int(np.searchsorted(self.times, start, side="left"))
+        b = int(np.searchsorted(self.times, end, side="left"))
+        if a >= b:
+            return None
+        best = a + int(np.argmin(np.abs(self.times[a:b] - seconds)))
+        return int(self.sampled[best])
+
+    def nearest_sampled(self, seconds: float) -> int | None:
+        """The sampled raw frame closest in time to ``seconds``."""
+        if self.total == 0:
+            return None
+        pos = int(np.searchsorted(self.times, seconds))
+        candidates = [p for p in (pos - 1, pos) if 0 <= p < self.total]
+        best = min(candidates, key=lambda p: abs(self.times[p] - seconds))
+        return int(self.sampled[best])

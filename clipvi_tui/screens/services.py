@@ -1,0 +1,436 @@
+"""Background jobs of the player, written as plain functions that run on worker threads.
+
+Each job gets a ``post`` callable (the screen's thread-safe ``post_message``) and a ``cancelled``
+callable (its worker's cancel flag); it never touches widgets. The screen wraps them in Textual
+thread workers.
+
+Network calls can block for the client's whole timeout (a hung server), and Python cannot
+interrupt a thread. So blocking calls run through :func:`run_abandonable`: the worker waits on a
+daemon thread and, when cancelled (the user quit), stops waiting. The daemon thread finishes or
+dies with the process; quitting never waits for the server.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import platformdirs
+from textual.message import Message
+
+from clipvi_tui.config import APP_NAME, Settings
+from clipvi_tui.core.cache import CacheError, EmbeddingCache
+from clipvi_tui.core.embeddings import (
+    AuthError,
+    BadRequest,
+    EmbeddingClient,
+    EmbeddingError,
+    InferenceEmbeddingClient,
+    ServerUnreachable,
+    server_answers,
+)
+from clipvi_tui.core.indexer import Indexer, Progress, prompt_vectors
+from clipvi_tui.core.video import VideoInfo, fingerprint
+from clipvi_tui.messages import (
+    CacheLoaded,
+    EmbeddedServerPrepared,
+    EmbeddingsStored,
+    IndexerStarted,
+    IndexProgressed,
+    PromptDeferred,
+    PromptEmbedded,
+    PromptRejected,
+    ServerStateChanged,
+    ServicesFailed,
+    ServicesReady,
+)
+
+T = TypeVar("T")
+Post = Callable[[Message], Any]
+Cancelled = Callable[[], bool]
+ClientFactory = Callable[[str], EmbeddingClient]
+
+# How long a cancelled job may take to wind down cleanly before it is abandoned.
+CANCEL_GRACE_S = 0.5
+# Start-up budget of the embedded server (it imports torch and builds models).
+SERVER_START_TIMEOUT_S = 120.0
+
+
+class Abandoned(Exception):
+    """The job was cancelled while a blocking call was still running; it was left behind."""
+
+
+@dataclass
+class PlayerConfig:
+    """What the player needs to run, all injectable for tests.
+
+    Attributes:
+        settings: validated settings (cache dir, sampling rate, server mode, …).
+        video: the video file.
+        info: its probed metadata.
+        graphics: a concrete graphics mode (``kitty``, ``sixel``, ``halfcell``, ``unicode``).
+        client_factory: builds the embedding client for an API URL.
+        start_server: start an embedded server? None decides with ``embedded.should_start``.
+    """
+
+    settings: Settings
+    video: Path
+    info: VideoInfo
+    graphics: str
+    client_factory: ClientFactory
+    start_server: bool | None = None
+
+
+@dataclass
+class ServiceHandles:
+    """Long-lived objects the jobs create, kept where shutdown can find them.
+
+    LMDB allows one open environment per directory and process, so the cache must be closed on
+    exit (a second app in the same process, as in tests, could not open it otherwise), but never
+    while a thread still uses it: :meth:`using_cache` counts the users and :meth:`close_cache`
+    waits for them, leaving the cache open if a thread is stuck on a hung server.
+    """
+
+    server: Any = None  # an EmbeddedServer, if one was started
+    indexer: Indexer | None = None
+    cache: EmbeddingCache | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _users: int = 0
+    _idle: threading.Condition = field(default_factory=threading.Condition)
+    _closed: bool = False
+
+    @contextmanager
+    def using_cache(self) -> Iterator[None]:
+        """Mark the calling thread as a cache user for the duration of the block.
+
+        Raises:
+            Abandoned: if the cache is already closed (the app is shutting down).
+        """
+        with self._idle:
+            if self._closed:
+                raise Abandoned()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._users -= 1
+                self._idle.notify_all()
+
+    def close_cache(self, timeout: float) -> bool:
+        """Close the cache once no thread uses it; False if users remain after ``timeout``."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._users == 0, timeout):
+                return False
+            self._closed = True
+            cache, self.cache = self.cache, None
+        if cache is not None:
+            cache.close()
+        return True
+
+
+def default_client_factory(settings: Settings) -> ClientFactory:
+    """A factory of inference-sdk clients with the settings' key and model."""
+
+    def make(api_url: str) -> EmbeddingClient:
+        return InferenceEmbeddingClient(
+            api_url=api_url, api_key=settings.api_key, clip_version=settings.clip_version
+        )
+
+    return make
+
+
+def run_abandonable(
+    fn: Callable[[], T],
+    cancelled: Cancelled,
+    *,
+    on_cancel: Callable[[], None] | None = None,
+    poll: float = 0.1,
+) -> T:
+    """Run ``fn`` on a daemon thread and wait for it, giving up when ``cancelled()`` turns true.
+
+    Args:
+        fn: the blocking call.
+        cancelled: polled every ``poll`` seconds.
+        on_cancel: asked to stop ``fn`` cleanly (e.g. ``Indexer.cancel``) before giving up.
+        poll: polling interval in seconds.
+
+    Returns:
+        What ``fn`` returned.
+
+    Raises:
+        Abandoned: if cancelled before ``fn`` finished.
+        Exception: whatever ``fn`` raised.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["result"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="clipvi-blocking", daemon=True).start()
+    while not done.wait(poll):
+        if cancelled():
+            if on_cancel is not None:
+                on_cancel()
+            if not done.wait(CANCEL_GRACE_S):
+                raise Abandoned()
+            break
+    if "error" in box:
+        raise box["error"]
+    result: T = box["result"]
+    return result
+
+
+def server_log_path() -> Path:
+    """Where the embedded server's output goes (named in errors so users can look)."""
+    return Path(platformdirs.user_log_dir(APP_NAME)) / "embedded-server.log"
+
+
+def start_services(
+    config: PlayerConfig, handles: ServiceHandles, post: Post, cancelled: Cancelled
+) -> None:
+    """Open the cache, load what it holds, start a local server if needed, then report ready.
+
+    Posts, in order: :class:`CacheLoaded`, one :class:`PromptEmbedded` per prompt already cached,
+    :class:`ServerStateChanged` while a local server starts, and :class:`ServicesReady` (or
+    :class:`ServicesFailed` if the cache cannot be opened).
+    """
+    settings = config.settings
+    try:
+        cache = EmbeddingCache(settings.cache_dir)
+    except CacheError as exc:
+        post(ServicesFailed(str(exc)))
+        return
+    with handles.lock:
+        handles.cache = cache
+    try:
+        with handles.using_cache():
+            _start(config, handles, cache, post, cancelled)
+    except Abandoned:
+        return
+
+
+def _start(
+    config: PlayerConfig,
+    handles: ServiceHandles,
+    cache: EmbeddingCache,
+    post: Post,
+    cancelled: Cancelled,
+) -> None:
+    """The body of :func:`start_services`, run while registered as a cache user."""
+    settings = config.settings
+    api_url = settings.api_url
+    start = config.start_server
+    if start is None:
+        from clipvi_tui.embedded import should_start
+
+        start = should_start(api_url, settings.server)
+    server = None
+    if start:
+        from clipvi_tui.embedded import EmbeddedServer
+
+        log = server_log_path()
+        log.parent.mkdir(parents=True, exist_ok=True)
+        server = EmbeddedServer(settings.model_dir, settings.clip_version, log_path=log)
+        api_url = server.api_url
+    client = config.client_factory(api_url)
+    video_fp = fingerprint(config.video, config.info)
+
+    # Whatever is cached shows at once, before any server is up.
+    indices, vectors = cache.frame_matrix(video_fp, client.model_id, client.preprocess_tag)
+    post(CacheLoaded(indices, vectors))
+    if settings.prompts:
+        found, text_vecs = cache.get_texts(client.model_id, settings.prompts)
+        for prompt, ok, vec in zip(settings.prompts, found, text_vecs, strict=True):
+            if ok:
+                post(PromptEmbedded(prompt, vec))
+
+    if server is not None:
+        with handles.lock:
+            handles.server = server
+        post(ServerStateChanged("starting", f"starting a local Inference server on {api_url}"))
+        try:
+            _launch_on_main_thread(server, post, cancelled)
+            _wait_for_server(server, cancelled)
+        except Abandoned:
+            return
+        except Exception as exc:
+            post(ServerStateChanged("failed", f"{exc} (log: {server_log_path()})"))
+            server.stop()
+            post(ServicesReady(cache, None, video_fp))
+            return
+        if cancelled():
+            return
+        post(ServerStateChanged("connected", f"local Inference server on {api_url}"))
+    post(ServicesReady(cache, client, video_fp))
+
+
+def _launch_on_main_thread(server: Any, post: Post, cancelled: Cancelled) -> None:
+    """Have the UI thread launch ``server`` (see :class:`EmbeddedServerPrepared`) and wait.
+
+    Raises:
+        Abandoned: if cancelled first.
+        Exception: whatever launching raised.
+    """
+    message = EmbeddedServerPrepared(server, threading.Event())
+    post(message)
+    while not message.launched.wait(0.1):
+        if cancelled():
+            raise Abandoned()
+    if message.error is not None:
+        raise message.error
+
+
+def _wait_for_server(server: Any, cancelled: Cancelled) -> None:
+    """Poll the embedded server until it answers, it dies, time runs out or we are cancelled.
+
+    ``EmbeddedServer.wait_ready`` would block for up to two minutes without looking at the
+    cancel flag, so quitting during start-up would hang; this loop checks it every poll.
+
+    Raises:
+        RuntimeError: if the server exits or does not answer in time.
+    """
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not cancelled():
+        if not server.running:
+            code = server.process.returncode if server.process is not None else "?"
+            raise RuntimeError(f"embedded Inference server exited with code {code}")
+        if server_answers(server.api_url, timeout=0.5):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"embedded Inference server did not start in {SERVER_START_TIMEOUT_S:.0f} s"
+            )
+        time.sleep(0.25)
+
+
+def run_indexer(
+    config: PlayerConfig,
+    handles: ServiceHandles,
+    ready: ServicesReady,
+    start_frame: int,
+    post: Post,
+    cancelled: Cancelled,
+) -> Progress | None:
+    """Embed every sampled frame not cached yet, playhead first, retrying while the server is down.
+
+    Posts :class:`IndexerStarted`, then :class:`EmbeddingsStored` for every write (with the
+    stored vectors, read back from the cache on the writer thread) and :class:`IndexProgressed`,
+    and :class:`ServerStateChanged` whenever the server's health as seen by the indexer changes.
+
+    Returns:
+        The final progress, or None if the job was abandoned.
+    """
+    cache: EmbeddingCache = ready.cache
+    client: EmbeddingClient = ready.client
+    last_state: list[str] = [""]
+
+    def report_server(state: str, detail: str) -> None:
+        if state != last_state[0]:
+            last_state[0] = state
+            post(ServerStateChanged(state, detail))
+
+    def on_progress(p: Progress) -> None:
+        if len(p.stored):
+            found, vecs = cache.get_frames(
+                indexer.fingerprint, client.model_id, client.preprocess_tag, p.stored
+            )
+            post(EmbeddingsStored(p.stored[found], vecs[found]))
+            report_server("connected", "")
+        if p.state == "retrying":
+            exc = indexer.last_exception
+            state = "unreachable" if isinstance(exc, ServerUnreachable) else "retrying"
+            report_server(state, p.error or "")
+        elif p.state == "failed" and isinstance(indexer.last_exception, EmbeddingError):
+            report_server("failed", p.error or "")
+        post(IndexProgressed(_without_stored(p)))
+
+    indexer = Indexer(
+        config.video,
+        client,
+        cache,
+        sample_fps=config.settings.sample_fps,
+        video_fingerprint=ready.fingerprint,
+        keep_retrying=True,
+        on_progress=on_progress,
+    )
+    indexer.set_playhead(start_frame)
+    with handles.lock:
+        handles.indexer = indexer
+    post(IndexerStarted(indexer))
+    post(IndexProgressed(indexer.progress()))
+
+    def run() -> Progress:
+        with handles.using_cache():
+            return indexer.run()
+
+    try:
+        return run_abandonable(run, cancelled, on_cancel=indexer.cancel)
+    except Abandoned:
+        return None
+
+
+def _without_stored(p: Progress) -> Progress:
+    """A copy of ``p`` without the stored indices (they travel in EmbeddingsStored)."""
+    return Progress(
+        done=p.done, total=p.total, frames_per_s=p.frames_per_s, state=p.state, error=p.error
+    )
+
+
+def embed_prompts(
+    handles: ServiceHandles,
+    ready: ServicesReady,
+    texts: list[str],
+    post: Post,
+    cancelled: Cancelled,
+) -> None:
+    """Get a vector for each prompt (cache first), one at a time so one bad prompt stays alone.
+
+    Posts :class:`PromptEmbedded`, :class:`PromptRejected` (the server refused the text, e.g. over
+    77 tokens) or :class:`PromptDeferred` (server trouble; the screen retries later).
+    """
+    cache: EmbeddingCache = ready.cache
+    client: EmbeddingClient = ready.client
+    for text in texts:
+        if cancelled():
+            return
+
+        def lookup(t: str = text) -> tuple[bool, np.ndarray]:
+            with handles.using_cache():
+                found, _ = cache.get_texts(client.model_id, [t])
+                return bool(found[0]), prompt_vectors(client, cache, [t])
+
+        try:
+            was_cached, vectors = run_abandonable(lookup, cancelled)
+        except Abandoned:
+            return
+        except BadRequest as exc:
+            post(PromptRejected(text, str(exc)))
+            continue
+        except AuthError as exc:
+            post(ServerStateChanged("failed", str(exc)))
+            post(PromptDeferred(text, str(exc)))
+            continue
+        except EmbeddingError as exc:
+            state = "unreachable" if isinstance(exc, ServerUnreachable) else "retrying"
+            post(ServerStateChanged(state, str(exc)))
+            post(PromptDeferred(text, str(exc)))
+            continue
+        except CacheError as exc:
+            post(PromptDeferred(text, str(exc)))
+            continue
+        if not was_cached:
+            post(ServerStateChanged("connected", ""))
+        post(PromptEmbedded(text, np.asarray(vectors[0], dtype=np.float32)))
