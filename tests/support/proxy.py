@@ -13,9 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class CountingProxy:
-    """Forwards every request to ``upstream`` and counts paths in :attr:`counts`."""
+    """Forwards every request to ``upstream`` and counts paths in :attr:`counts`.
 
-    def __init__(self, upstream: str) -> None:
+    Stopping it and starting another on the same ``port`` looks, to a client, exactly like the
+    server going down and coming back.
+    """
+
+    def __init__(self, upstream: str, port: int = 0) -> None:
         self.upstream = upstream.rstrip("/")
         self.counts: Counter[str] = Counter()
         proxy = self
@@ -48,7 +52,8 @@ class CountingProxy:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ThreadingHTTPServer.allow_reuse_address = True  # restart on the same port at once
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
