@@ -24,9 +24,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+LINTED := clipvi_tui tests bench $(wildcard training)
+
 check: $(STAMP)
-	$(VENV)/bin/ruff check clipvi_tui tests bench training
-	$(VENV)/bin/ruff format --check clipvi_tui tests bench training
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/mypy clipvi_tui
 
 bench: $(STAMP)
