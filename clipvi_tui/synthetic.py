@@ -1,0 +1,726 @@
+"""Synthetic videos of coloured shapes, with ground truth: an offline world with meaning.
+
+There are no real CLIP weights on an offline machine, so the project brings its own world: short
+clips of flat coloured shapes (``COLORS`` × ``SHAPES``) gliding over plain, low-saturation
+backgrounds, cut into scenes. Every clip is a pure function of its seed and comes with a JSON
+file that says, frame by frame, which object is visible. A toy model trained on the same world
+(``models/shapes-demo``) turns prompts such as "a red circle" into curves that can be scored
+against that truth.
+
+Visibility rule: an object counts as *visible* in a frame when at least ``VISIBLE_FRACTION``
+(40 %) of its full area is showing, i.e. lies inside the frame (or inside a given region) and is
+not covered by an object drawn on top of it. Objects slide in across an edge and slide out again,
+so each one has real stretches with and without it.
+
+Headless: numpy and OpenCV only. Command line::
+
+    python -m clipvi_tui.synthetic data/sample.mp4 --seed 7 --seconds 24 --include red:circle
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "COLORS",
+    "SHAPES",
+    "VISIBLE_FRACTION",
+    "GroundTruth",
+    "ObjectState",
+    "ObjectTrack",
+    "SampledFrame",
+    "Scene",
+    "center_square",
+    "main",
+    "mask_to_intervals",
+    "render_background",
+    "render_frame",
+    "render_video",
+    "sample_frame",
+    "visible_fractions",
+]
+
+# Hue (degrees) of each colour. Rainbow order; the narrowest gap (red/orange/yellow, ~28°) is far
+# wider than the per-object hue jitter below, so a name never becomes ambiguous.
+_HUES: dict[str, float] = {
+    "red": 0.0,
+    "orange": 28.0,
+    "yellow": 55.0,
+    "green": 125.0,
+    "blue": 225.0,
+    "purple": 285.0,
+}
+_HUE_JITTER = 5.0
+# Objects are always vivid (high saturation and value); backgrounds never exceed _BG_MAX_SAT, so
+# a background can never be mistaken for an object colour.
+_OBJ_SAT = (0.75, 1.0)
+_OBJ_VAL = (0.85, 1.0)
+_BG_MAX_SAT = 0.12
+
+SHAPES: tuple[str, ...] = ("circle", "square", "triangle", "star")
+VISIBLE_FRACTION = 0.4
+BACKGROUND_KINDS: tuple[str, ...] = ("solid", "gradient", "noise", "stripes", "checker")
+
+# Geometry relative to an object's nominal radius r, chosen so the four shapes have similar areas.
+_SQUARE_HALF = 0.85
+_TRIANGLE_R = 1.25
+_STAR_R, _STAR_INNER = 1.3, 0.55
+_EXTENT = 1.35  # every shape fits in a circle of _EXTENT * r
+_SHIFT = 4  # OpenCV sub-pixel bits: smooth motion instead of 1-pixel jumps
+_JSON_VERSION = 1
+
+
+def _hsv_to_bgr(hue_deg: float, sat: float, val: float) -> tuple[int, int, int]:
+    """Convert one HSV colour (degrees, 0–1, 0–1) to an OpenCV BGR triple."""
+    hsv = np.array([[[(hue_deg % 360.0) / 2.0, sat * 255.0, val * 255.0]]], dtype=np.float32)
+    hsv = np.clip(np.round(hsv), 0, [179, 255, 255]).astype(np.uint8)
+    b, g, r = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]
+    return int(b), int(g), int(r)
+
+
+COLORS: dict[str, tuple[int, int, int]] = {
+    name: _hsv_to_bgr(hue, 0.9, 0.95) for name, hue in _HUES.items()
+}
+"""Canonical colour of each name, BGR. Rendered objects vary a little around it."""
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    """One shape as drawn in one frame.
+
+    Attributes:
+        color: Colour name, a key of ``COLORS``.
+        shape: Shape name, one of ``SHAPES``.
+        x: Centre x in pixels (may lie outside the frame).
+        y: Centre y in pixels.
+        radius: Nominal radius in pixels (see the geometry constants).
+        angle: Rotation in degrees (ignored for circles).
+        bgr: The exact fill colour, a jittered version of ``COLORS[color]``.
+    """
+
+    color: str
+    shape: str
+    x: float
+    y: float
+    radius: float
+    angle: float
+    bgr: tuple[int, int, int]
+
+
+def _polygon(state: ObjectState) -> np.ndarray:
+    """Vertices of a square, triangle or star as fixed-point int32 points for OpenCV."""
+    a0 = math.radians(state.angle)
+    if state.shape == "square":
+        radii = [_SQUARE_HALF * math.sqrt(2.0) * state.radius] * 4
+        angles = [a0 + math.pi / 4 + k * math.pi / 2 for k in range(4)]
+    elif state.shape == "triangle":
+        radii = [_TRIANGLE_R * state.radius] * 3
+        angles = [a0 - math.pi / 2 + k * 2 * math.pi / 3 for k in range(3)]
+    elif state.shape == "star":
+        outer = _STAR_R * state.radius
+        radii = [outer if k % 2 == 0 else outer * _STAR_INNER for k in range(10)]
+        angles = [a0 - math.pi / 2 + k * math.pi / 5 for k in range(10)]
+    else:
+        raise ValueError(f"unknown shape {state.shape!r}; expected one of {SHAPES}")
+    pts = [
+        (state.x + r * math.cos(t), state.y + r * math.sin(t))
+        for r, t in zip(radii, angles, strict=True)
+    ]
+    return np.round(np.array(pts) * (1 << _SHIFT)).astype(np.int32)
+
+
+def _draw(img: np.ndarray, state: ObjectState, color: Any, line_type: int) -> None:
+    """Fill ``state``'s shape into ``img`` in place (OpenCV clips anything off-canvas)."""
+    if state.shape == "circle":
+        center = (round(state.x * (1 << _SHIFT)), round(state.y * (1 << _SHIFT)))
+        radius = round(state.radius * (1 << _SHIFT))
+        cv2.circle(img, center, radius, color, -1, line_type, _SHIFT)
+    else:
+        cv2.fillPoly(img, [_polygon(state)], color, line_type, _SHIFT)
+
+
+def _mask(state: ObjectState, size: tuple[int, int]) -> np.ndarray:
+    """Binary mask of a shape on a ``size`` (width, height) canvas, clipped to it."""
+    w, h = size
+    canvas = np.zeros((h, w), dtype=np.uint8)
+    _draw(canvas, state, 1, cv2.LINE_8)
+    return canvas.astype(bool)
+
+
+def _full_area(state: ObjectState) -> int:
+    """Pixel count of the whole shape, as if the frame were infinite."""
+    pad = math.ceil(_EXTENT * state.radius) + 2
+    # Same sub-pixel phase as in the frame, so the count matches what the frame would hold.
+    local = replace(state, x=pad + state.x % 1.0, y=pad + state.y % 1.0)
+    return int(_mask(local, (2 * pad + 2, 2 * pad + 2)).sum())
+
+
+def center_square(size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The central square of a frame, ``(x0, y0, x1, y1)`` with exclusive ends.
+
+    CLIP-style preprocessing (resize the short side, centre crop) shows the model only this
+    square, so training labels use it as the region in which visibility is judged.
+
+    Args:
+        size: Frame ``(width, height)``.
+
+    Returns:
+        The square's corners in frame pixels.
+    """
+    w, h = size
+    side = min(w, h)
+    x0, y0 = (w - side) // 2, (h - side) // 2
+    return x0, y0, x0 + side, y0 + side
+
+
+def visible_fractions(
+    objects: Sequence[ObjectState],
+    size: tuple[int, int],
+    region: tuple[int, int, int, int] | None = None,
+) -> tuple[list[float], list[np.ndarray]]:
+    """Fraction of each object's full area that shows, and the mask of what shows.
+
+    Objects are drawn in order, so a later object hides earlier ones where they overlap.
+
+    Args:
+        objects: Objects in drawing order.
+        size: Frame ``(width, height)``.
+        region: Only count pixels inside ``(x0, y0, x1, y1)``; the whole frame if ``None``.
+
+    Returns:
+        ``(fractions, masks)``: per object, the visible fraction in [0, 1] and a frame-sized
+        boolean mask of its visible pixels.
+    """
+    w, h = size
+    in_frame = [_mask(o, size) for o in objects]
+    covered = np.zeros((h, w), dtype=bool)
+    fractions: list[float] = [0.0] * len(objects)
+    masks: list[np.ndarray] = [np.zeros((h, w), dtype=bool)] * len(objects)
+    # Topmost first, accumulating what is already covered: later objects hide earlier ones.
+    for i in range(len(objects) - 1, -1, -1):
+        full = _full_area(objects[i])
+        shown = in_frame[i] & ~covered
+        if region is not None:
+            x0, y0, x1, y1 = region
+            clipped = np.zeros_like(shown)
+            clipped[y0:y1, x0:x1] = shown[y0:y1, x0:x1]
+            shown = clipped
+        covered |= in_frame[i]
+        fractions[i] = float(shown.sum()) / full if full else 0.0
+        masks[i] = shown
+    return fractions, masks
+
+
+def render_background(
+    rng: np.random.Generator, size: tuple[int, int], kind: str | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Draw a random near-grey background (dark, mid, light; plain or textured).
+
+    Saturation never exceeds ``_BG_MAX_SAT`` so no background reads as an object colour.
+
+    Args:
+        rng: Random source.
+        size: ``(width, height)``.
+        kind: One of ``BACKGROUND_KINDS``; random if ``None``.
+
+    Returns:
+        ``(image, spec)``: a BGR uint8 image and a JSON-friendly description of it.
+    """
+    w, h = size
+    kind = kind if kind is not None else str(rng.choice(BACKGROUND_KINDS))
+    band = str(rng.choice(["dark", "mid", "light"]))
+    lo, hi = {"dark": (0.04, 0.25), "mid": (0.35, 0.65), "light": (0.75, 0.97)}[band]
+    level = float(rng.uniform(lo, hi))
+    # Open grids broadcast to (h, w) only where needed: backgrounds dominate sampling time.
+    yy, xx = np.ogrid[0:h, 0:w]
+    yy, xx = yy.astype(np.float32), xx.astype(np.float32)
+    lum: np.ndarray
+    if kind == "solid":
+        lum = np.full((h, w), level, dtype=np.float32)
+    elif kind == "gradient":
+        theta = rng.uniform(0, 2 * math.pi)
+        ramp = (xx - w / 2) * math.cos(theta) + (yy - h / 2) * math.sin(theta)
+        lum = level + float(rng.uniform(0.08, 0.2) / max(w, h)) * ramp
+    elif kind == "noise":
+        cells = rng.normal(0.0, 1.0, (int(rng.integers(4, 12)), int(rng.integers(4, 12))))
+        blobs = cv2.resize(cells.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+        grain = rng.random((h, w), dtype=np.float32) - np.float32(0.5)
+        lum = level + 0.06 * blobs + 0.08 * grain
+    elif kind == "stripes":
+        theta = rng.uniform(0, math.pi)
+        period = rng.uniform(12, 40)
+        phase = (xx * math.cos(theta) + yy * math.sin(theta)) / period
+        lum = level + float(rng.uniform(0.04, 0.1)) * np.sign(
+            np.sin(np.float32(2 * math.pi) * phase)
+        )
+    elif kind == "checker":
+        cell = int(rng.integers(10, 36))
+        parity = ((xx // cell + yy // cell) % 2) * 2 - 1
+        lum = level + float(rng.uniform(0.03, 0.08)) * parity
+    else:
+        raise ValueError(f"unknown background kind {kind!r}; expected one of {BACKGROUND_KINDS}")
+    hue = float(rng.uniform(0, 360))
+    sat = float(rng.uniform(0, _BG_MAX_SAT))
+    tint = _hsv_to_bgr(hue, sat, 1.0)
+    lum = np.clip(np.broadcast_to(lum, (h, w)), 0.0, 1.0).astype(np.float32)
+    # One scaled, rounded, saturated uint8 plane per channel: far faster than numpy float maths.
+    img = cv2.merge([cv2.convertScaleAbs(lum, alpha=float(t)) for t in tint])
+    spec = {"kind": kind, "band": band, "level": round(level, 3), "tint_hue": round(hue, 1)}
+    return img, spec
+
+
+def render_frame(background: np.ndarray, objects: Sequence[ObjectState]) -> np.ndarray:
+    """Composite objects, in order, over a copy of ``background``.
+
+    Args:
+        background: BGR uint8 image; not modified.
+        objects: Objects in drawing order (later ones on top).
+
+    Returns:
+        The BGR uint8 frame.
+    """
+    frame = background.copy()
+    for obj in objects:
+        _draw(frame, obj, obj.bgr, cv2.LINE_AA)
+    return frame
+
+
+def _object_bgr(rng: np.random.Generator, color: str) -> tuple[int, int, int]:
+    """A slightly varied, still unmistakable, shade of ``color``."""
+    hue = _HUES[color] + rng.uniform(-_HUE_JITTER, _HUE_JITTER)
+    return _hsv_to_bgr(hue, rng.uniform(*_OBJ_SAT), rng.uniform(*_OBJ_VAL))
+
+
+@dataclass
+class SampledFrame:
+    """A single random labelled frame, for training and evaluating models.
+
+    Attributes:
+        image: BGR uint8 frame.
+        objects: Objects in drawing order.
+        fractions: Visible fraction of each object (within the sampling region).
+    """
+
+    image: np.ndarray
+    objects: list[ObjectState]
+    fractions: list[float]
+
+    def visible_labels(self, threshold: float = VISIBLE_FRACTION) -> list[tuple[str, str]]:
+        """``(color, shape)`` of every object showing at least ``threshold`` of its area."""
+        return [
+            (o.color, o.shape)
+            for o, f in zip(self.objects, self.fractions, strict=True)
+            if f >= threshold
+        ]
+
+
+def sample_frame(
+    rng: np.random.Generator,
+    size: tuple[int, int] = (320, 240),
+    *,
+    max_objects: int = 3,
+    region: tuple[int, int, int, int] | None = None,
+    radius_range: tuple[float, float] = (0.09, 0.24),
+    partial_p: float = 0.3,
+) -> SampledFrame:
+    """Draw one random scene: background plus 0..``max_objects`` distinct objects.
+
+    Fewer objects are likelier than more (an empty frame 10 % of the time). Most objects lie
+    wholly inside the region; a share ``partial_p`` is placed anywhere over it and a margin
+    around it, so its edge cuts them and their visible fraction falls on either side of
+    ``VISIBLE_FRACTION``.
+
+    Args:
+        rng: Random source.
+        size: Frame ``(width, height)``.
+        max_objects: Upper bound on the number of objects.
+        region: Region whose visibility counts (see ``center_square``); whole frame if ``None``.
+        radius_range: Object radius as a fraction of the frame's short side.
+        partial_p: Probability that an object may straddle the region's edge.
+
+    Returns:
+        The frame, its objects and their visible fractions.
+    """
+    w, h = size
+    x0, y0, x1, y1 = region if region is not None else (0, 0, w, h)
+    background, _ = render_background(rng, size)
+    pairs = [(c, s) for c in COLORS for s in SHAPES]
+    # P(0) = 0.1; then 1, 2, ... objects with weights max_objects, max_objects - 1, ...
+    ranks = np.arange(max_objects, 0, -1, dtype=float)
+    weights = np.concatenate([[0.1], 0.9 * ranks / ranks.sum()]) if max_objects > 0 else np.ones(1)
+    count = int(rng.choice(len(weights), p=weights))
+    objects = []
+    for k in rng.choice(len(pairs), size=count, replace=False):
+        color, shape = pairs[int(k)]
+        r = float(rng.uniform(*radius_range)) * min(w, h)
+        # Inside: the whole shape fits in the region (when it can); otherwise anywhere near it.
+        m = -0.6 * r if rng.random() < partial_p else min(_EXTENT * r, (x1 - x0) / 2 - 1)
+        mx, my = m, min(m, (y1 - y0) / 2 - 1)
+        objects.append(
+            ObjectState(
+                color=color,
+                shape=shape,
+                x=float(rng.uniform(x0 + mx, x1 - mx)),
+                y=float(rng.uniform(y0 + my, y1 - my)),
+                radius=r,
+                angle=float(rng.uniform(0, 360)),
+                bgr=_object_bgr(rng, color),
+            )
+        )
+    fractions, _ = visible_fractions(objects, size, region)
+    return SampledFrame(render_frame(background, objects), objects, fractions)
+
+
+def mask_to_intervals(mask: np.ndarray) -> list[list[int]]:
+    """Runs of ``True`` in a 1-D boolean array as ``[[start, end_inclusive], ...]``."""
+    padded = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [[int(a), int(b) - 1] for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+@dataclass
+class ObjectTrack:
+    """Ground truth for one object of a video.
+
+    Attributes:
+        id: Index of the object in the video.
+        color: Colour name.
+        shape: Shape name.
+        scene: Index of the scene the object belongs to.
+        intervals: Frames where the object is visible, ``[[start, end_inclusive], ...]``.
+        boxes: ``[frame, x0, y0, x1, y1, fraction]`` for every frame where any part shows:
+            bounding box (inclusive) of the visible pixels and the visible fraction.
+    """
+
+    id: int
+    color: str
+    shape: str
+    scene: int
+    intervals: list[list[int]] = field(default_factory=list)
+    boxes: list[list[float]] = field(default_factory=list)
+
+
+@dataclass
+class Scene:
+    """One shot of a video: a fixed background between two cuts (``end`` inclusive)."""
+
+    start: int
+    end: int
+    background: dict[str, Any]
+
+
+@dataclass
+class GroundTruth:
+    """What a synthetic video shows, frame by frame. Stored as JSON next to the video.
+
+    Attributes:
+        fps: Frames per second.
+        frame_count: Number of frames written.
+        width: Frame width in pixels.
+        height: Frame height in pixels.
+        seed: Seed the video was rendered from.
+        objects: One track per object.
+        scenes: The video's shots, in order.
+        visible_fraction: The visibility threshold used for ``intervals``.
+    """
+
+    fps: float
+    frame_count: int
+    width: int
+    height: int
+    seed: int
+    objects: list[ObjectTrack]
+    scenes: list[Scene]
+    visible_fraction: float = VISIBLE_FRACTION
+
+    def visible(self, color: str | None, shape: str | None = None) -> np.ndarray:
+        """Per-frame flag: is any object of this colour (and shape, if given) visible?
+
+        Args:
+            color: A key of ``COLORS``, or ``None`` to match any colour.
+            shape: One of ``SHAPES``, or ``None`` to match any shape.
+
+        Returns:
+            Boolean array of length ``frame_count``.
+
+        Raises:
+            ValueError: On an unknown colour or shape name (a typo would otherwise read as
+                "never visible").
+        """
+        if color is not None and color not in COLORS:
+            raise ValueError(f"unknown colour {color!r}; expected one of {list(COLORS)}")
+        if shape is not None and shape not in SHAPES:
+            raise ValueError(f"unknown shape {shape!r}; expected one of {SHAPES}")
+        out = np.zeros(self.frame_count, dtype=bool)
+        for obj in self.objects:
+            if color in (None, obj.color) and shape in (None, obj.shape):
+                for start, end in obj.intervals:
+                    out[start : end + 1] = True
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form, with a schema version."""
+        return {"version": _JSON_VERSION, **asdict(self)}
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """Serialise to JSON text, also writing it to ``path`` if given."""
+        text = json.dumps(self.to_dict(), separators=(",", ":"))
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GroundTruth:
+        """Inverse of ``to_dict``."""
+        fields = {k: v for k, v in data.items() if k != "version"}
+        fields["objects"] = [ObjectTrack(**o) for o in data["objects"]]
+        fields["scenes"] = [Scene(**s) for s in data["scenes"]]
+        return cls(**fields)
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> GroundTruth:
+        """Read a ground-truth file written by ``render_video``."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@dataclass
+class _Plan:
+    """Where and when one object of a video moves (internal)."""
+
+    color: str
+    shape: str
+    scene: int
+    first: int
+    last: int  # inclusive
+    path: list[tuple[float, float]]
+    radius: tuple[float, float]  # at first and last frame
+    angle: tuple[float, float]
+    bgr: tuple[int, int, int]
+
+    def state(self, frame: int) -> ObjectState | None:
+        """Position at ``frame`` (constant speed along the path), or ``None`` if not on stage."""
+        if not self.first <= frame <= self.last:
+            return None
+        t = (frame - self.first) / max(1, self.last - self.first)
+        pts = np.array(self.path)
+        seg = np.hypot(*np.diff(pts, axis=0).T)
+        along = t * seg.sum()
+        k = int(min(np.searchsorted(np.cumsum(seg), along), len(seg) - 1))
+        local = (along - seg[:k].sum()) / seg[k] if seg[k] > 0 else 0.0
+        x, y = pts[k] + local * (pts[k + 1] - pts[k])
+        return ObjectState(
+            color=self.color,
+            shape=self.shape,
+            x=float(x),
+            y=float(y),
+            radius=self.radius[0] + t * (self.radius[1] - self.radius[0]),
+            angle=self.angle[0] + t * (self.angle[1] - self.angle[0]),
+            bgr=self.bgr,
+        )
+
+
+def _offscreen(rng: np.random.Generator, size: tuple[int, int], r: float) -> tuple[float, float]:
+    """A point just beyond a random edge, so an object there is entirely out of frame."""
+    w, h = size
+    out = _EXTENT * r + 2
+    edge = int(rng.integers(4))
+    if edge in (0, 1):  # left / right
+        return (-out if edge == 0 else w + out), float(rng.uniform(0.1 * h, 0.9 * h))
+    return float(rng.uniform(0.1 * w, 0.9 * w)), (-out if edge == 2 else h + out)
+
+
+def _plan_video(
+    rng: np.random.Generator,
+    frame_count: int,
+    fps: float,
+    size: tuple[int, int],
+    include: Sequence[tuple[str, str]],
+) -> tuple[list[tuple[int, int]], list[_Plan]]:
+    """Cut the video into scenes and script every object's entrance, path and exit."""
+    w, h = size
+    scenes: list[tuple[int, int]] = []
+    start = 0
+    while start < frame_count:
+        length = round(rng.uniform(5.0, 9.0) * fps)
+        if frame_count - (start + length) < 3 * fps:  # no stub scene at the end
+            length = frame_count - start
+        scenes.append((start, start + length - 1))
+        start += length
+    pairs = [(c, s) for c in COLORS for s in SHAPES]
+    plans: list[_Plan] = []
+    min_dur = round(2.0 * fps)
+    for index, (s0, s1) in enumerate(scenes):
+        # Requested pairs are spread over the scenes, one each, round robin.
+        wanted = [p for k, p in enumerate(include) if k % len(scenes) == index]
+        count = max(len(wanted), int(rng.integers(1, 4)))
+        others = [p for p in pairs if p not in wanted]
+        picks = [others[int(k)] for k in rng.choice(len(others), count - len(wanted), False)]
+        for color, shape in [*wanted, *picks]:
+            r0 = float(rng.uniform(0.1, 0.2)) * min(w, h)
+            r1 = r0 * float(rng.uniform(0.8, 1.25))
+            # Every object enters or exits (or both) inside its scene, so its curve has a
+            # stretch without it even in a one-scene video.
+            enters, exits = rng.random() < 0.6, rng.random() < 0.6
+            if not (enters or exits):
+                enters, exits = (True, False) if rng.random() < 0.5 else (False, True)
+            span = s1 - s0
+            first = s0 + (int(rng.integers(0, max(1, span // 2))) if enters else 0)
+            # An exit ends at least half a second before the cut, so it is seen to happen.
+            earliest_exit = min(s1, max(first + min_dur, s0 + span // 2))
+            latest_exit = max(earliest_exit, s1 - round(0.5 * fps))
+            last = int(rng.integers(earliest_exit, latest_exit + 1)) if exits else s1
+
+            def inside(r: float = r0) -> tuple[float, float]:
+                return float(rng.uniform(r, w - r)), float(rng.uniform(r, h - r))
+
+            path = [
+                _offscreen(rng, size, r0) if enters else inside(),
+                inside(),
+                _offscreen(rng, size, r1) if exits else inside(r1),
+            ]
+            a0 = float(rng.uniform(0, 360))
+            spin = 0.0 if shape == "circle" else float(rng.uniform(-60, 60))
+            turn = spin * (last - first) / fps
+            bgr = _object_bgr(rng, color)
+            plans.append(
+                _Plan(color, shape, index, first, last, path, (r0, r1), (a0, a0 + turn), bgr)
+            )
+    return scenes, plans
+
+
+def render_video(
+    path: str | Path,
+    *,
+    seed: int,
+    seconds: float = 20.0,
+    fps: float = 10.0,
+    size: tuple[int, int] = (320, 240),
+    codec: str = "mp4v",
+    include: Sequence[tuple[str, str]] = (),
+) -> GroundTruth:
+    """Render a synthetic video and its ground truth (``path.with_suffix(".json")``).
+
+    The video is a sequence of scenes (5–9 s each, with cuts between them); each scene has its
+    own background and 1–3 objects of distinct colour+shape that slide in from an edge and/or
+    out over one. Identical arguments give identical frames and JSON.
+
+    Args:
+        path: Output video file, e.g. ``clip.mp4``.
+        seed: Seed of everything random.
+        seconds: Duration.
+        fps: Frame rate.
+        size: Frame ``(width, height)``.
+        codec: FourCC handed to ``cv2.VideoWriter``.
+        include: ``(color, shape)`` pairs guaranteed to appear (spread over scenes).
+
+    Returns:
+        The ground truth, also written as JSON.
+
+    Raises:
+        ValueError: On an unknown colour or shape in ``include``.
+        RuntimeError: If OpenCV cannot open a writer for ``path`` and ``codec``.
+    """
+    for color, shape in include:
+        if color not in COLORS or shape not in SHAPES:
+            raise ValueError(f"cannot include {color} {shape}: unknown colour or shape")
+    path = Path(path)
+    rng = np.random.default_rng(seed)
+    frame_count = max(1, round(seconds * fps))
+    scenes, plans = _plan_video(rng, frame_count, fps, size, include)
+    backgrounds = [render_background(rng, size) for _ in scenes]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*codec), fps, size)
+    if not writer.isOpened():
+        raise RuntimeError(f"OpenCV could not open a {codec!r} writer for {path}")
+    flags = np.zeros((len(plans), frame_count), dtype=bool)
+    boxes: list[list[list[float]]] = [[] for _ in plans]
+    try:
+        for frame in range(frame_count):
+            scene = next(k for k, (s0, s1) in enumerate(scenes) if s0 <= frame <= s1)
+            ids = [k for k, p in enumerate(plans) if p.scene == scene]
+            live = [(k, s) for k in ids if (s := plans[k].state(frame)) is not None]
+            states = [s for _, s in live]
+            writer.write(render_frame(backgrounds[scene][0], states))
+            fractions, masks = visible_fractions(states, size)
+            for (k, _), frac, mask in zip(live, fractions, masks, strict=True):
+                flags[k, frame] = frac >= VISIBLE_FRACTION
+                if frac > 0:
+                    ys, xs = np.nonzero(mask)
+                    box = [frame, int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())]
+                    boxes[k].append([*box, round(frac, 3)])
+    finally:
+        writer.release()
+    truth = GroundTruth(
+        fps=fps,
+        frame_count=frame_count,
+        width=size[0],
+        height=size[1],
+        seed=seed,
+        objects=[
+            ObjectTrack(k, p.color, p.shape, p.scene, mask_to_intervals(flags[k]), boxes[k])
+            for k, p in enumerate(plans)
+        ],
+        scenes=[Scene(s0, s1, bg[1]) for (s0, s1), bg in zip(scenes, backgrounds, strict=True)],
+    )
+    truth.to_json(path.with_suffix(".json"))
+    return truth
+
+
+def _pair(text: str) -> tuple[str, str]:
+    """Parse ``color:shape`` for ``--include``."""
+    color, _, shape = text.partition(":")
+    if color not in COLORS or shape not in SHAPES:
+        raise argparse.ArgumentTypeError(f"expected color:shape from {list(COLORS)} × {SHAPES}")
+    return color, shape
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: render one synthetic video and its ground-truth JSON.
+
+    Args:
+        argv: Arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        Process exit code.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m clipvi_tui.synthetic", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("path", type=Path, help="output video, e.g. data/sample.mp4")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--fps", type=float, default=10.0)
+    parser.add_argument("--size", default="320x240", help="WIDTHxHEIGHT")
+    parser.add_argument("--codec", default="mp4v", help="OpenCV FourCC")
+    parser.add_argument(
+        "--include", type=_pair, action="append", default=[], help="color:shape, repeatable"
+    )
+    args = parser.parse_args(argv)
+    width, _, height = args.size.partition("x")
+    truth = render_video(
+        args.path,
+        seed=args.seed,
+        seconds=args.seconds,
+        fps=args.fps,
+        size=(int(width), int(height)),
+        codec=args.codec,
+        include=args.include,
+    )
+    print(f"{args.path}: {truth.frame_count} frames, {len(truth.scenes)} scenes")
+    for obj in truth.objects:
+        spans = ", ".join(f"{a}-{b}" for a, b in obj.intervals) or "never visible"
+        print(f"  #{obj.id} {obj.color} {obj.shape} (scene {obj.scene}): frames {spans}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
