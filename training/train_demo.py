@@ -15,11 +15,15 @@ Text goes through ``clip.tokenize`` (the server's tokenizer): int32 [N,77]. The 
 the 49,408 BPE ids to a compact vocabulary with a lookup table (unknown words share one UNK
 embedding, SOT/EOT/padding are ignored), averages the embeddings and runs a small MLP.
 
-Loss: CLIP's symmetric InfoNCE with several positives per row/column (a frame with a red circle
-and a blue square is a positive for "a red circle", "something blue", "a square", ...), plus a
-SigLIP-style sigmoid term that pins one cosine threshold for "present" across all prompts.
+Losses, on the cosine matrix between a batch of frames and a batch of captions:
 
-Run (about 8 minutes on 2 CPU cores)::
+* CLIP's symmetric InfoNCE, with several positives per row and column (a frame with a red
+  circle and a blue square is a positive for "a red circle", "something blue", "a square" ...);
+* a SigLIP-style sigmoid term, which pins one cosine threshold for "present" across prompts;
+* a binary cross-entropy on the image tower's concept read-outs (see ``ImageEncoder``), without
+  which the tower learns colour at once and then never shape (or the reverse) within the budget.
+
+Run (about 8–10 minutes on 2 CPU cores)::
 
     .venv/bin/python training/train_demo.py --out models/shapes-demo
 
@@ -107,23 +111,22 @@ RADIUS_RANGE = (0.08, 0.25)  # covers render_video's 0.1–0.2 radius times its 
 # Objects showing between IGNORE_FROM and VISIBLE_FRACTION of their area are neither positives
 # nor negatives: "is 30 % of a star a star?" has no good answer, and forcing one slows learning.
 IGNORE_FROM = 0.15
-HARD_NEGATIVE_WEIGHT = 1.0
 
 
 # ----------------------------------------------------------------------------- text side
 
 
-def concept_texts(concept: int, templates: Sequence[str] | None = None) -> list[str]:
-    """All phrasings of one concept (or those from ``templates``)."""
+def concept_texts(concept: int) -> list[str]:
+    """Every training phrasing of one concept id."""
     n_s = len(SHAPE_NAMES)
     if concept < N_PAIRS:
         c, s = COLOR_NAMES[concept // n_s], SHAPE_NAMES[concept % n_s]
-        return [t.format(c=c, s=s) for t in templates or PAIR_TEMPLATES]
+        return [t.format(c=c, s=s) for t in PAIR_TEMPLATES]
     if concept < N_PAIRS + len(COLOR_NAMES):
         c = COLOR_NAMES[concept - N_PAIRS]
-        return [t.format(c=c) for t in templates or COLOR_TEMPLATES]
+        return [t.format(c=c) for t in COLOR_TEMPLATES]
     s = SHAPE_NAMES[concept - N_PAIRS - len(COLOR_NAMES)]
-    return [t.format(s=s) for t in templates or SHAPE_TEMPLATES]
+    return [t.format(s=s) for t in SHAPE_TEMPLATES]
 
 
 def build_remap() -> tuple[np.ndarray, int]:
@@ -141,7 +144,11 @@ def build_remap() -> tuple[np.ndarray, int]:
 
 
 class TextEncoder(nn.Module):
-    """int32 [N,77] CLIP token ids → float32 [N,D]: lookup, mean of embeddings, MLP."""
+    """int32 [N,77] CLIP token ids → float32 [N,D]: lookup, mean of embeddings, MLP.
+
+    A bag of words: order is ignored, which is fine for "a red circle" and means "a circle
+    that is red" works too.
+    """
 
     def __init__(self, remap: np.ndarray, vocab: int, width: int = 128, dim: int = EMBED_DIM):
         super().__init__()
@@ -170,25 +177,29 @@ def caption_bank(remap: np.ndarray) -> list[np.ndarray]:
 # ---------------------------------------------------------------------------- image side
 
 
-def _block(c_in: int, c_out: int, stride: int, dilation: int = 1) -> list[nn.Module]:
+def _block(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
     """3×3 conv (no bias: BatchNorm follows), BatchNorm, ReLU."""
-    conv = nn.Conv2d(c_in, c_out, 3, stride, dilation, dilation=dilation, bias=False)
+    conv = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
     return [conv, nn.BatchNorm2d(c_out), nn.ReLU()]
 
 
 class ImageEncoder(nn.Module):
-    """Pooled frames [N,3,112,112] → float32 [N,D]: a colour-blind shape stream, a colour
-    stream, fused per cell of a 7×7 map, then max+mean pooled.
+    """Pooled frames [N,3,112,112] → float32 [N,D], through a concept bottleneck.
 
-    Shape stream: seven 3×3 conv layers over one channel, each pixel's saturation (max − min of
-    the un-normalised RGB). Objects are vivid and backgrounds never are, so this is a clean
-    silhouette; and since the stream cannot see colour, all its gradient is about shape. (One
-    CNN over RGB learnt colour at once and then sat at chance on shape for hundreds of steps.)
-    Its receptive field, 87 of 112 px, holds the largest object whole.
+    Shape stream: seven 3×3 conv layers over a single channel, each pixel's saturation (max −
+    min of the un-normalised RGB). Objects are vivid and backgrounds never are, so this is a
+    clean silhouette, and a stream that cannot see colour spends all its gradient on shape. Its
+    7×7 output cells see 87 of the 112 px, enough for the largest object.
 
-    Colour stream: per-pixel 1×1 convs, max-pooled to the same 7×7 cells. Fusing the two per
-    cell binds colour to shape (a red square beside a blue circle is not a red circle). Max
-    pooling over cells acts like a detector that fires anywhere; mean pooling adds context.
+    Colour stream: per-pixel 1×1 convs at 28×28, max-pooled to the same 7×7 cells.
+
+    Fusion: 1×1 convs over both, per cell, then a max over cells (a detector that fires
+    anywhere). Linear read-outs give logits for the 24 pairs (from the fused map: only channels
+    where colour AND shape meet can serve them, which is what binds colour to shape), the 6
+    colours and the 4 shapes (from their streams). The embedding is a learnt linear map of the
+    34 presence probabilities. That bottleneck is what made binding work at this size: with an
+    MLP head instead, a frame with a red square and a blue circle scored "a red circle" as high
+    as the pairs really there.
     """
 
     def __init__(self, dim: int = EMBED_DIM):
@@ -217,12 +228,9 @@ class ImageEncoder(nn.Module):
         self.fuse = nn.Sequential(
             nn.Conv2d(128 + 32, 192, 1), nn.ReLU(), nn.Conv2d(192, 192, 1), nn.ReLU()
         )
-        # Concept bottleneck: linear read-outs of "which pairs / colours / shapes are here?" from
-        # the max-pooled fused map, colour stream and shape stream, in concept-id order...
-        self.pair_probe = nn.Linear(192, N_PAIRS)
-        self.color_probe = nn.Linear(32, len(COLOR_NAMES))
-        self.shape_probe = nn.Linear(128, len(SHAPE_NAMES))
-        # ... whose presence probabilities are projected onto one learnt direction per concept.
+        self.pair_readout = nn.Linear(192, N_PAIRS)
+        self.color_readout = nn.Linear(32, len(COLOR_NAMES))
+        self.shape_readout = nn.Linear(128, len(SHAPE_NAMES))
         self.project = nn.Linear(N_CONCEPTS, dim, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -230,17 +238,17 @@ class ImageEncoder(nn.Module):
         return self.forward_train(x)[0]
 
     def forward_train(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Embeddings [N,D] and the concept logits [N, N_CONCEPTS]."""
+        """Embeddings [N,D] and concept logits [N, N_CONCEPTS] (in concept-id order)."""
         rgb = x * self.std + self.mean
         saturation = (rgb.amax(1, keepdim=True) - rgb.amin(1, keepdim=True)) * 4.0 - 1.0
         shape = self.shape_stream(saturation)
         color = self.color_stream(torch.cat([x, saturation], dim=1))
-        f = self.fuse(torch.cat([shape, color], dim=1))
+        fused = self.fuse(torch.cat([shape, color], dim=1))
         logits = torch.cat(
             [
-                self.pair_probe(f.amax((2, 3))),
-                self.color_probe(color.amax((2, 3))),
-                self.shape_probe(shape.amax((2, 3))),
+                self.pair_readout(fused.amax((2, 3))),
+                self.color_readout(color.amax((2, 3))),
+                self.shape_readout(shape.amax((2, 3))),
             ],
             dim=1,
         )
@@ -248,7 +256,7 @@ class ImageEncoder(nn.Module):
 
 
 class VisualExport(nn.Module):
-    """What ``visual.onnx`` computes: the server's [N,3,224,224] tensor → 2×2 pool → CNN."""
+    """What ``visual.onnx`` computes: the server's [N,3,224,224] tensor → 2×2 pool → encoder."""
 
     def __init__(self, encoder: ImageEncoder):
         super().__init__()
@@ -270,6 +278,9 @@ def server_tensor(bgr: np.ndarray, jpeg_quality: int | None = None) -> torch.Ten
     Args:
         bgr: Frame exactly as the client hands it to the SDK.
         jpeg_quality: JPEG quality; ``None`` is ``cv2.imencode``'s default, as the SDK uses.
+
+    Returns:
+        The preprocessed tensor.
     """
     global _TRANSFORM
     if _TRANSFORM is None:  # the server's own transform, from the rf-clip package
@@ -282,13 +293,13 @@ def server_tensor(bgr: np.ndarray, jpeg_quality: int | None = None) -> torch.Ten
     return _TRANSFORM(Image.fromarray(rgb))
 
 
-def letterbox(bgr: np.ndarray) -> np.ndarray:
+def letterbox(image: np.ndarray) -> np.ndarray:
     """Pad a frame with black to a square, so the server's centre crop keeps all of it."""
-    h, w = bgr.shape[:2]
+    h, w = image.shape[:2]
     side = max(h, w)
     top, left = (side - h) // 2, (side - w) // 2
     return cv2.copyMakeBorder(
-        bgr, top, side - h - top, left, side - w - left, cv2.BORDER_CONSTANT, value=(0, 0, 0)
+        image, top, side - h - top, left, side - w - left, cv2.BORDER_CONSTANT, value=0
     )
 
 
@@ -311,8 +322,8 @@ def make_chunk(args: tuple[int, int, int, bool, float]) -> dict[str, np.ndarray]
 
     Returns:
         Arrays ``x`` float16 [n,3,112,112] (pooled model input), ``color``/``shape`` int8
-        [n,3] (-1 = no object) and ``frac`` float32 [n,3] (visible fraction in the model's
-        view), ``letterbox`` bool [n].
+        [n,3] (-1 = no object), ``frac`` float32 [n,3] (visible fraction in the model's view)
+        and ``letterbox`` bool [n].
     """
     base, index, n, degrade, letterbox_p = args
     torch.set_num_threads(1)
@@ -364,10 +375,16 @@ def generate(
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def positives(
+def positives(data: dict[str, np.ndarray], threshold: float) -> torch.Tensor:
+    """Which concepts each frame shows at ``threshold`` visibility: bool [N, N_CONCEPTS]."""
+    color, shape = torch.from_numpy(data["color"]), torch.from_numpy(data["shape"])
+    return _positives(color, shape, torch.from_numpy(data["frac"]), threshold)
+
+
+def _positives(
     color: torch.Tensor, shape: torch.Tensor, frac: torch.Tensor, threshold: float
 ) -> torch.Tensor:
-    """Which concepts each frame shows: bool [N, N_CONCEPTS] from per-object labels."""
+    """``positives`` on tensors (training indexes batches out of them)."""
     n = color.shape[0]
     pos = torch.zeros(n, N_CONCEPTS, dtype=torch.bool)
     seen = (frac >= threshold) & (color >= 0)
@@ -377,17 +394,6 @@ def positives(
     pos[rows, N_PAIRS + c] = True
     pos[rows, N_PAIRS + len(COLOR_NAMES) + s] = True
     return pos
-
-
-def swapped(pos: torch.Tensor) -> torch.Tensor:
-    """Float [N, N_CONCEPTS]: 1 for pairs whose colour and shape are both present, but on
-    different objects (a red square and a blue circle make "red circle" and "blue square")."""
-    n_c, n_s = len(COLOR_NAMES), len(SHAPE_NAMES)
-    colors, shapes = pos[:, N_PAIRS : N_PAIRS + n_c], pos[:, N_PAIRS + n_c :]
-    both = (colors.unsqueeze(2) & shapes.unsqueeze(1)).reshape(len(pos), n_c * n_s)
-    out = torch.zeros(pos.shape)
-    out[:, :N_PAIRS] = (both & ~pos[:, :N_PAIRS]).float()
-    return out
 
 
 # ------------------------------------------------------------------------------ training
@@ -423,19 +429,16 @@ def train(
     batch: int,
     lr: float,
     seed: int,
-    aux_weight: float = 1.0,
 ) -> list[dict[str, float]]:
-    """Optimise both encoders; returns a short loss log."""
+    """Optimise both encoders (AdamW, warm-up then cosine decay); returns a short loss log."""
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     x_all = torch.from_numpy(data["x"])
     color, shape = torch.from_numpy(data["color"]), torch.from_numpy(data["shape"])
     frac = torch.from_numpy(data["frac"])
     nce_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
-    sig_scale, sig_bias = (
-        nn.Parameter(torch.tensor(math.log(10.0))),
-        nn.Parameter(torch.tensor(-5.0)),
-    )
+    sig_scale = nn.Parameter(torch.tensor(math.log(10.0)))
+    sig_bias = nn.Parameter(torch.tensor(-5.0))
     params = [*image_enc.parameters(), *text_enc.parameters(), nce_scale, sig_scale, sig_bias]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
     warmup = max(1, steps // 20)
@@ -452,8 +455,8 @@ def train(
         x = _d4(x_all[idx].float(), int(rng.integers(8))).contiguous(
             memory_format=torch.channels_last
         )
-        pos_frames = positives(color[idx], shape[idx], frac[idx], synthetic.VISIBLE_FRACTION)
-        ignore_frames = positives(color[idx], shape[idx], frac[idx], IGNORE_FROM) & ~pos_frames
+        pos_frames = _positives(color[idx], shape[idx], frac[idx], synthetic.VISIBLE_FRACTION)
+        ignore_frames = _positives(color[idx], shape[idx], frac[idx], IGNORE_FROM) & ~pos_frames
         # Texts: one caption per frame that shows something (a random object, a random kind of
         # caption), then one random phrasing of every concept so each gets negatives each step.
         concepts: list[int] = []
@@ -466,10 +469,11 @@ def train(
                 concepts.append([pair, N_PAIRS + c, N_PAIRS + len(COLOR_NAMES) + s][kind])
         concepts += list(range(N_CONCEPTS))
         ids = np.stack([bank[k][rng.integers(len(bank[k]))] for k in concepts])
-        # Sometimes an unknown word rides along ("a red circle on the left"): UNK in a free slot.
+        # Sometimes an unknown word rides along ("a red circle on the left"): UNK in a free
+        # slot. Slot n+1 is EOT's (mapped to padding), so the n words in slots 1..n stay intact.
         extra = rng.random(len(ids)) < 0.2
-        # Slot n+1 is EOT's (mapped to padding): the n words in slots 1..n stay intact.
         ids[extra, (ids[extra] > 0).sum(1) + 1] = UNK_ID
+
         emb, concept_logits = image_enc.forward_train(x)
         img = F.normalize(emb, dim=-1)
         txt = F.normalize(text_enc.encode_compact(torch.from_numpy(ids)), dim=-1)
@@ -477,25 +481,15 @@ def train(
         pos, ignore = pos_frames[:, concepts], ignore_frames[:, concepts]
         logits = (nce_scale.exp().clamp(max=100.0) * cos).masked_fill(ignore, -1e4)
         nce = 0.5 * (_multi_positive_nce(logits, pos) + _multi_positive_nce(logits.T, pos.T))
-        # Scaled as if summed over one set of concepts per frame, which keeps it on the same
-        # order as the InfoNCE term.
-        # Swapped pairs (the colour of one object with the shape of another) are the hard
-        # negatives of binding; they are rare in a batch, so they weigh HARD_NEGATIVE_WEIGHT.
-        weight = (~ignore).float() * (1.0 + (HARD_NEGATIVE_WEIGHT - 1.0) * swapped(pos_frames))[
-            :, concepts
-        ]
+        # Both BCE terms are scaled as if summed over one set of concepts per frame, which keeps
+        # them on the order of the InfoNCE term.
         sig = N_CONCEPTS * F.binary_cross_entropy_with_logits(
-            sig_scale.exp() * cos + sig_bias, pos.float(), weight=weight
+            sig_scale.exp() * cos + sig_bias, pos.float(), weight=(~ignore).float()
         )
-        # Concept losses: each read-out must tell which pairs / colours / shapes are present.
-        # Without them whichever attribute is learnt first starves the other of gradient (runs
-        # sat at chance on shape with perfect colour, or the reverse) within the CPU budget. The
-        # pair read-out sees max-pooled fused channels linearly, so only channels that fire where
-        # colour AND shape meet can serve it: that is what teaches binding.
-        aux = N_CONCEPTS * F.binary_cross_entropy_with_logits(
+        concept = N_CONCEPTS * F.binary_cross_entropy_with_logits(
             concept_logits, pos_frames.float(), weight=(~ignore_frames).float()
         )
-        loss = nce + sig + aux_weight * aux
+        loss = nce + sig + concept
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -504,9 +498,9 @@ def train(
             entry = {
                 "step": step,
                 "loss": round(loss.item(), 4),
-                "nce": round(nce.item(), 4),
+                "infonce": round(nce.item(), 4),
                 "sigmoid": round(sig.item(), 4),
-                "probes": round(aux.item(), 4),
+                "concepts": round(concept.item(), 4),
                 "seconds": round(time.perf_counter() - t0, 1),
             }
             log.append(entry)
@@ -552,53 +546,63 @@ def best_f1_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, fl
     return threshold, float(f1[k])
 
 
+def _swapped(pos: np.ndarray) -> np.ndarray:
+    """Bool [N, pairs]: colour and shape both present, but on different objects (a red square
+    and a blue circle make "red circle" and "blue square"): binding's hard negatives."""
+    n_c, n_s = len(COLOR_NAMES), len(SHAPE_NAMES)
+    colors, shapes = pos[:, N_PAIRS : N_PAIRS + n_c], pos[:, N_PAIRS + n_c :]
+    both = (colors[:, :, None] & shapes[:, None, :]).reshape(len(pos), n_c * n_s)
+    return both & ~pos[:, :N_PAIRS]
+
+
 def classification_metrics(
     data: dict[str, np.ndarray], image_enc: ImageEncoder, text_enc: TextEncoder, threshold: float
 ) -> dict[str, Any]:
-    """Zero-shot accuracies and presence F1 on a held-out split."""
+    """Zero-shot accuracies, presence detection and binding on a held-out split."""
     img = embed_images(image_enc, torch.from_numpy(data["x"]))
-    texts = eval_texts()
-    sims = {k: (img @ embed_texts(text_enc, v).T).numpy() for k, v in texts.items()}
-    pos = positives(
-        torch.from_numpy(data["color"]),
-        torch.from_numpy(data["shape"]),
-        torch.from_numpy(data["frac"]),
-        synthetic.VISIBLE_FRACTION,
-    ).numpy()
+    sims = {k: (img @ embed_texts(text_enc, v).T).numpy() for k, v in eval_texts().items()}
+    pos = positives(data, synthetic.VISIBLE_FRACTION).numpy()
+    unsure = positives(data, IGNORE_FROM).numpy() & ~pos
     n_visible = pos[:, :N_PAIRS].sum(1)
     # "Clean" single-object frames: one object shows, and any other is essentially out of view.
     others_hidden = ((data["frac"] < 0.05) | (data["frac"] >= synthetic.VISIBLE_FRACTION)).all(1)
     single = (n_visible == 1) & others_hidden
-    truth_pair = pos[single, :N_PAIRS].argmax(1)
-    pred_pair = sims["pair"][single].argmax(1)
+    truth = pos[single, :N_PAIRS].argmax(1)
+    pred = sims["pair"][single].argmax(1)
+    n_s = len(SHAPE_NAMES)
     multi = n_visible >= 2
-    top_k = np.argsort(-sims["pair"][multi], axis=1)
+    top = np.argsort(-sims["pair"][multi], axis=1)
     exact = [
-        set(top[:k]) == set(np.flatnonzero(row))
-        for top, k, row in zip(top_k, n_visible[multi], pos[multi, :N_PAIRS], strict=True)
+        set(t[:k]) == set(np.flatnonzero(row))
+        for t, k, row in zip(top, n_visible[multi], pos[multi, :N_PAIRS], strict=True)
     ]
-    labels, scores = pos[:, :N_PAIRS], sims["pair"]
-    predicted = scores >= threshold
-    tp = float((predicted & labels).sum())
+    # Presence: every (frame, pair prompt), partly visible objects left out of the count.
+    above = sims["pair"] >= threshold
+    labels, counted = pos[:, :N_PAIRS], ~unsure[:, :N_PAIRS]
+    tp = float((above & labels & counted).sum())
+    n_pred, n_true = float((above & counted).sum()), float((labels & counted).sum())
+    swapped = _swapped(pos) & counted
     return {
         "frames": len(img),
         "single_object_frames": int(single.sum()),
-        "pair_accuracy": round(float((pred_pair == truth_pair).mean()), 4),
+        "pair_accuracy": round(float((pred == truth).mean()), 4),
         "pair_chance": round(1 / N_PAIRS, 4),
-        "color_accuracy": round(
-            float((sims["color"][single].argmax(1) == truth_pair // len(SHAPE_NAMES)).mean()), 4
-        ),
-        "shape_accuracy": round(
-            float((sims["shape"][single].argmax(1) == truth_pair % len(SHAPE_NAMES)).mean()), 4
-        ),
-        "color_from_pair_accuracy": round(
-            float((pred_pair // len(SHAPE_NAMES) == truth_pair // len(SHAPE_NAMES)).mean()), 4
-        ),
+        "color_accuracy": round(float((sims["color"][single].argmax(1) == truth // n_s).mean()), 4),
+        "shape_accuracy": round(float((sims["shape"][single].argmax(1) == truth % n_s).mean()), 4),
+        "color_of_best_pair_accuracy": round(float((pred // n_s == truth // n_s).mean()), 4),
         "multi_object_frames": int(multi.sum()),
-        "multi_object_exact_top_k": round(float(np.mean(exact)), 4) if exact else None,
-        "presence_precision": round(tp / max(1.0, float(predicted.sum())), 4),
-        "presence_recall": round(tp / max(1.0, float(labels.sum())), 4),
-        "presence_f1": round(2 * tp / max(1.0, float(predicted.sum() + labels.sum())), 4),
+        "multi_object_top_k_exact": round(float(np.mean(exact)), 4) if exact else None,
+        "presence_precision": round(tp / max(1.0, n_pred), 4),
+        "presence_recall": round(tp / max(1.0, n_true), 4),
+        "presence_f1": round(2 * tp / max(1.0, n_pred + n_true), 4),
+        "presence_recall_by_objects": {
+            str(k): round(float(above[(n_visible == k)][labels[n_visible == k]].mean()), 4)
+            for k in range(1, MAX_OBJECTS + 1)
+            if (n_visible == k).any()
+        },
+        "swapped_pair_false_alarm_rate": round(float(above[swapped].mean()), 4)
+        if swapped.any()
+        else None,
     }
 
 
@@ -651,24 +655,25 @@ def video_metrics(
 ) -> dict[str, Any]:
     """Curves on freshly rendered held-out videos, thresholded and scored against their truth.
 
-    Frames go through the SDK's JPEG and the server's preprocessing, as served, both as they are
+    Frames go through the SDK's JPEG and the server's preprocessing, as served: both as they are
     (the server's centre crop hides the sides of a 4:3 frame) and letterboxed by the client.
     """
     texts = eval_texts()["pair"]
     txt = embed_texts(text_enc, texts)
+    videos = []
+    for seed in seeds:
+        path = workdir / f"heldout-{seed}.mp4"
+        videos.append((synthetic.render_video(path, seed=seed, seconds=20.0), read_frames(path)))
     results: dict[str, Any] = {}
     for mode in ("as_is", "letterboxed"):
         fixed, mid, gaps, false_alarms = [], [], [], []
-        for seed in seeds:
-            path = workdir / f"heldout-{seed}.mp4"
-            truth = synthetic.render_video(path, seed=seed, seconds=20.0)
-            frames = read_frames(path)
+        for truth, frames in videos:
             prep = [letterbox(f) if mode == "letterboxed" else f for f in frames]
             x = torch.stack([F.avg_pool2d(server_tensor(f).unsqueeze(0), 2)[0] for f in prep])
             sims = (embed_images(image_enc, x) @ txt.T).numpy()
-            for obj in {(o.color, o.shape) for o in truth.objects}:
-                gt = truth.visible(*obj)
-                curve = sims[:, texts.index(EVAL_PAIR.format(c=obj[0], s=obj[1]))]
+            for color, shape in sorted({(o.color, o.shape) for o in truth.objects}):
+                gt = truth.visible(color, shape)
+                curve = sims[:, texts.index(EVAL_PAIR.format(c=color, s=shape))]
                 fixed.append(iou(curve >= threshold, gt))
                 mid.append(iou(curve >= otsu_midpoint(curve), gt))
                 if gt.any() and (~gt).any():
@@ -696,19 +701,21 @@ def export_onnx(image_enc: ImageEncoder, text_enc: TextEncoder, out: Path) -> di
     """Write ``visual.onnx`` and ``textual.onnx`` (opset 17, IR 8) and check them with ORT.
 
     Returns:
-        File sizes and the largest absolute difference between torch and onnxruntime.
+        File sizes, input signatures and the largest difference between torch and onnxruntime.
+
+    Raises:
+        RuntimeError: If onnxruntime's outputs disagree with torch's.
     """
     out.mkdir(parents=True, exist_ok=True)
     visual = VisualExport(image_enc.to(memory_format=torch.contiguous_format)).eval()
-    image = torch.randn(2, 3, RESOLUTION, RESOLUTION)
-    tokens = clip.tokenize(["a red circle", "something blue", "a dog on a skateboard"])
+    image = torch.randn(4, 3, RESOLUTION, RESOLUTION)
+    tokens = clip.tokenize(["a red circle", "something blue", "a dog on a skateboard", ""])
     assert tokens.dtype == torch.int32, "the legacy server loader needs int32 token ids"
-    specs = [
+    report: dict[str, Any] = {}
+    for module, example, name, input_name in (
         (visual, image, "visual.onnx", "image"),
         (text_enc, tokens, "textual.onnx", "text"),
-    ]
-    report: dict[str, Any] = {}
-    for module, example, name, input_name in specs:
+    ):
         path = out / name
         with warnings.catch_warnings():
             # The TorchScript exporter is deprecated but needs no onnxscript and keeps IR 8.
@@ -734,8 +741,9 @@ def export_onnx(image_enc: ImageEncoder, text_enc: TextEncoder, out: Path) -> di
             want = module(example).numpy()
         report[name] = {
             "bytes": path.stat().st_size,
-            "input": [input_name, str(session.get_inputs()[0].type), session.get_inputs()[0].shape],
+            "input": [input_name, session.get_inputs()[0].type, session.get_inputs()[0].shape],
             "output_shape": list(got.shape),
+            "ir_version": model.ir_version,
             "max_abs_diff_vs_torch": float(np.abs(got - want).max()),
         }
         if not np.allclose(got, want, atol=1e-4, rtol=1e-3):
@@ -744,15 +752,23 @@ def export_onnx(image_enc: ImageEncoder, text_enc: TextEncoder, out: Path) -> di
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Generate data, train, evaluate on held-out seeds, export ONNX and write metrics.json."""
+    """Render data, train, calibrate, evaluate on held-out seeds, export ONNX, write metrics.
+
+    Args:
+        argv: Arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        Process exit code.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("models/shapes-demo"))
-    parser.add_argument("--train-frames", type=int, default=30000)
-    parser.add_argument("--steps", type=int, default=1400)
-    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--train-frames", type=int, default=24000)
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=96)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--eval-frames", type=int, default=3000, help="per held-out split")
+    parser.add_argument("--workers", type=int, default=2, help="processes rendering frames")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/shapes-demo-work"))
     args = parser.parse_args(argv)
 
@@ -764,14 +780,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     video_seeds = [9001 + k for k in range(6)]
 
     print("rendering frames ...", flush=True)
-    data = generate(
-        train_base, args.train_frames, degrade=True, letterbox_p=LETTERBOX_P, workers=args.workers
-    )
-    calib = generate(calib_base, 3000, degrade=True, letterbox_p=0.0, workers=args.workers)
-    test_crop = generate(test_base, 3000, degrade=True, letterbox_p=0.0, workers=args.workers)
-    test_box = generate(test_base + 500, 2000, degrade=True, letterbox_p=1.0, workers=args.workers)
-    t_data = time.perf_counter() - t_start
-    print(f"rendered in {t_data:.0f}s", flush=True)
+    render = {"degrade": True, "workers": args.workers}
+    data = generate(train_base, args.train_frames, letterbox_p=LETTERBOX_P, **render)
+    calib = generate(calib_base, args.eval_frames, letterbox_p=0.5, **render)
+    test_crop = generate(test_base, args.eval_frames, letterbox_p=0.0, **render)
+    test_box = generate(test_base + 500, args.eval_frames, letterbox_p=1.0, **render)
+    t_render = time.perf_counter() - t_start
+    print(f"rendered in {t_render:.0f}s", flush=True)
 
     remap, vocab = build_remap()
     image_enc = ImageEncoder().to(memory_format=torch.channels_last)
@@ -788,32 +803,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
     )
     t_train = time.perf_counter() - t_train
+    del data
 
-    # One threshold for every prompt, calibrated on frames the test never sees.
+    # One threshold for every prompt, calibrated on frames the tests never see.
     img = embed_images(image_enc, torch.from_numpy(calib["x"]))
     scores = (img @ embed_texts(text_enc, eval_texts()["pair"]).T).numpy()
-    labels = positives(
-        torch.from_numpy(calib["color"]),
-        torch.from_numpy(calib["shape"]),
-        torch.from_numpy(calib["frac"]),
-        synthetic.VISIBLE_FRACTION,
-    ).numpy()[:, :N_PAIRS]
+    labels = positives(calib, synthetic.VISIBLE_FRACTION).numpy()[:, :N_PAIRS]
     threshold, calib_f1 = best_f1_threshold(scores, labels)
 
     args.workdir.mkdir(parents=True, exist_ok=True)
+    argv_used = list(sys.argv[1:] if argv is None else argv)
     metrics: dict[str, Any] = {
         "model": "shapes-demo",
-        "command": "python training/train_demo.py "
-        + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": " ".join([".venv/bin/python training/train_demo.py", *argv_used]),
         "embedding_dim": EMBED_DIM,
         "colors": COLOR_NAMES,
         "shapes": SHAPE_NAMES,
         "visible_fraction": synthetic.VISIBLE_FRACTION,
         "threshold": {
             "cosine": round(threshold, 4),
-            "rule": "present when cosine(frame, prompt) >= cosine; best micro-F1 over the 24 "
-            f"'{EVAL_PAIR}' prompts on 3000 calibration frames (seeds {calib_base}/*), "
-            "never the test frames",
+            "rule": f"present when cosine(frame, prompt) >= cosine; the best micro-F1 over "
+            f"the {N_PAIRS} '{EVAL_PAIR}' prompts on {args.eval_frames} calibration frames "
+            f"(seed family {calib_base}, half letterboxed), never test frames",
             "calibration_f1": round(calib_f1, 4),
         },
         "heldout_frames_center_crop": classification_metrics(
@@ -833,9 +844,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "batch": args.batch,
             "lr": args.lr,
             "seed": args.seed,
-            "train_seed_base": train_base,
-            "test_seed_base": test_base,
-            "render_seconds": round(t_data, 1),
+            "seed_families": {"train": train_base, "calibration": calib_base, "test": test_base},
+            "parameters": {
+                "image": sum(p.numel() for p in image_enc.parameters()),
+                "text": sum(p.numel() for p in text_enc.parameters()),
+            },
+            "render_seconds": round(t_render, 1),
             "train_seconds": round(t_train, 1),
             "total_seconds": round(time.perf_counter() - t_start, 1),
             "torch": torch.__version__,
