@@ -14,7 +14,7 @@ so each one has real stretches with and without it.
 
 Headless: numpy and OpenCV only. Command line::
 
-    python -m clipvi_tui.synthetic data/sample.mp4 --seed 7 --seconds 24 --include red:circle
+    python -m clipvi_tui.synthetic data/sample.mp4 --seed 2 --seconds 30 --include red:circle
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "BACKGROUND_KINDS",
     "COLORS",
     "SHAPES",
     "VISIBLE_FRACTION",

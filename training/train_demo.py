@@ -150,6 +150,8 @@ class TextEncoder(nn.Module):
     that is red" works too.
     """
 
+    remap: torch.Tensor
+
     def __init__(self, remap: np.ndarray, vocab: int, width: int = 128, dim: int = EMBED_DIM):
         super().__init__()
         self.register_buffer("remap", torch.from_numpy(remap.astype(np.int32)))
@@ -201,6 +203,9 @@ class ImageEncoder(nn.Module):
     MLP head instead, a frame with a red square and a blue circle scored "a red circle" as high
     as the pairs really there.
     """
+
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(self, dim: int = EMBED_DIM):
         super().__init__()
@@ -289,7 +294,10 @@ def server_tensor(bgr: np.ndarray, jpeg_quality: int | None = None) -> torch.Ten
     ok, buf = cv2.imencode(".jpg", bgr, params)
     if not ok:
         raise RuntimeError("JPEG encoding failed")
-    rgb = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise RuntimeError("JPEG decoding failed")
+    rgb = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
     return _TRANSFORM(Image.fromarray(rgb))
 
 
@@ -310,7 +318,7 @@ def _degrade(rng: np.random.Generator, bgr: np.ndarray) -> np.ndarray:
     if rng.random() < 0.5:
         quality = int(rng.integers(35, 90))
         _, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        bgr = np.asarray(cv2.imdecode(buf, cv2.IMREAD_COLOR))
     return bgr
 
 
@@ -330,7 +338,7 @@ def make_chunk(args: tuple[int, int, int, bool, float]) -> dict[str, np.ndarray]
     rng = np.random.default_rng([base, index])
     sizes = [s for s, _ in SOURCE_SIZES]
     weights = np.array([p for _, p in SOURCE_SIZES])
-    out = {
+    out: dict[str, np.ndarray] = {
         "x": np.empty((n, 3, POOLED, POOLED), np.float16),
         "color": np.full((n, MAX_OBJECTS), -1, np.int8),
         "shape": np.full((n, MAX_OBJECTS), -1, np.int8),
