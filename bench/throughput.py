@@ -15,7 +15,6 @@ Usage: .venv/bin/python bench/throughput.py [--frames 600]
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,41 +25,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from clipvi_tui.config import Settings  # noqa: E402
-from clipvi_tui.core.embeddings import server_answers  # noqa: E402
 from clipvi_tui.core.video import VideoReader, downscale  # noqa: E402
-from clipvi_tui.server import free_port  # noqa: E402
+from tests.support.server import start_test_server  # noqa: E402
 from tests.support.tiny_model import write_tiny_clip  # noqa: E402
 from tests.support.videos import write_coded_video  # noqa: E402
 
 
 def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    model = write_tiny_clip(root / "tiny")
-    port = free_port()
-    env = dict(os.environ, MODEL_CACHE_DIR=str(root / "mc"))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "clipvi_tui",
-            "serve",
-            "--port",
-            str(port),
-            "--model-dir",
-            str(model),
-            "--clip-version",
-            "tiny-test",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=root,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while not server_answers(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("server did not start")
-        time.sleep(0.3)
+    proc, url, _ = start_test_server(root, write_tiny_clip(root / "tiny"), "tiny-test")
     return proc, url
 
 

@@ -32,7 +32,6 @@ from clipvi_tui.core.embeddings import (
 )
 from clipvi_tui.core.indexer import Indexer, Progress, cached_scores, prompt_vectors
 from clipvi_tui.core.similarity import ScoreTable
-from clipvi_tui.core.video import sampling_label
 
 
 class IndexingFailed(Exception):
@@ -148,6 +147,7 @@ class IndexResult:
     sampled: np.ndarray
     seconds: float
     embedded_now: int
+    fps: float
 
 
 def run_index(
@@ -194,7 +194,12 @@ def run_index(
         if final.state == "failed":
             raise indexer.last_exception or IndexingFailed(final.error or "indexing failed")
         return IndexResult(
-            final, indexer.fingerprint, indexer.sampled, seconds, final.done - before
+            final,
+            indexer.fingerprint,
+            indexer.sampled,
+            seconds,
+            final.done - before,
+            indexer.info.fps,
         )
 
 
@@ -217,9 +222,7 @@ def scores_for(
     with EmbeddingCache(settings.cache_dir) as cache:
         texts = prompt_vectors(client, cache, prompts)
         table = cached_scores(cache, client, result.fingerprint, result.sampled, prompts, texts)
-    from clipvi_tui.core.video import probe
-
-    return table, probe(video).fps
+    return table, result.fps
 
 
 def format_csv(table: ScoreTable, fps: float) -> str:
@@ -246,7 +249,7 @@ def format_json(
     doc = {
         "video": str(video),
         "model": model,
-        "sample_fps": sampling_label(sample_fps) if sample_fps is None else sample_fps,
+        "sample_fps": "all" if sample_fps is None else sample_fps,
         "frames": [int(f) for f in table.frames],
         "time_s": [round(float(f) / fps, 6) for f in table.frames],
         "scores": {p: clean(table.scores[:, i]) for i, p in enumerate(table.prompts)},

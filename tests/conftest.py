@@ -8,25 +8,19 @@ it is in the repository, the trained demo model ``shapes-demo`` from ``models/``
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from clipvi_tui.core.embeddings import server_answers
-from clipvi_tui.embedded import die_with_parent
-from clipvi_tui.server import free_port
+from tests.support.server import ServerDidNotStart, start_test_server
 from tests.support.tiny_model import write_tiny_clip
 from tests.support.videos import write_coded_video
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_MODEL = REPO / "models" / "shapes-demo"
-SERVER_START_TIMEOUT = 180.0
 
 
 @pytest.fixture(autouse=True)
@@ -81,42 +75,13 @@ def inference_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infer
     """The real Inference server with the test models, once per session."""
     root = tmp_path_factory.mktemp("inference")
     tiny = write_tiny_clip(root / "tiny-test")
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "clipvi_tui",
-        "serve",
-        "--port",
-        str(port),
-        "--model-dir",
-        str(tiny),
-        "--clip-version",
-        "tiny-test",
-    ]
-    demo = None
-    if (DEMO_MODEL / "visual.onnx").is_file():
-        demo = "shapes-demo"
-        cmd += ["--extra-model", f"shapes-demo={DEMO_MODEL}"]
-    env = dict(os.environ, MODEL_CACHE_DIR=str(root / "model-cache"))
-    log = root / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=root,
-            start_new_session=True,
-            preexec_fn=die_with_parent,  # no orphaned server if pytest itself is killed
+    demo = "shapes-demo" if (DEMO_MODEL / "visual.onnx").is_file() else None
+    try:
+        proc, url, log = start_test_server(
+            root, tiny, "tiny-test", {demo: DEMO_MODEL} if demo else None
         )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while not server_answers(url, timeout=0.5):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"Inference server did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.3)
+    except ServerDidNotStart as exc:
+        pytest.fail(str(exc))
     server = InferenceServer(
         url=url,
         clip_version="tiny-test",

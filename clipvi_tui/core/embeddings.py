@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -350,17 +349,6 @@ def _embeddings_of(result: Any, expected: int) -> np.ndarray:
             f"for {expected} inputs"
         )
     return mat
-
-
-def wait_for_server(api_url: str, timeout: float = 30.0, interval: float = 0.25) -> bool:
-    """Poll ``api_url`` until any HTTP answer comes back; True if it did within ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if server_answers(api_url):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
 
 
 def server_answers(api_url: str, timeout: float = 1.0) -> bool:

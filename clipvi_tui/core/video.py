@@ -81,13 +81,6 @@ def parse_sample_fps(value: str | float | None) -> float | None:
     return rate or None
 
 
-def sampling_label(sample_fps: float | None) -> str:
-    """A short stable text for a sampling rate, e.g. ``5`` or ``all``."""
-    if sample_fps is None:
-        return "all"
-    return f"{sample_fps:g}"
-
-
 def sample_indices(info: VideoInfo, sample_fps: float | None) -> np.ndarray:
     """The raw frame indices that a sampling rate selects, ascending and unique.
 
@@ -222,14 +215,4 @@ def downscale(frame: np.ndarray, short_side: int) -> np.ndarray:
         return frame
     scale = short_side / short
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-
-
-def fit_within(frame: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Shrink ``frame`` to fit a ``width`` × ``height`` pixel box, keeping its aspect ratio."""
-    h, w = frame.shape[:2]
-    scale = min(width / w, height / h, 1.0)
-    if scale >= 1.0:
-        return frame
-    size = (max(1, int(w * scale)), max(1, int(h * scale)))
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
