@@ -184,11 +184,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
     fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
     with server_for(settings, say=lambda m: print(m, file=sys.stderr)):
         client = make_client(settings)
-        table, fps = scores_for(settings, video, settings.prompts, client=client)
+        table = scores_for(settings, video, settings.prompts, client=client)
     if fmt == "csv":
-        text = format_csv(table, fps)
+        text = format_csv(table)
     else:
-        text = format_json(table, fps, video, client.model_id, settings.sample_fps)
+        text = format_json(table, video, client.model_id, settings.sample_fps)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")

@@ -147,7 +147,7 @@ class IndexResult:
     sampled: np.ndarray
     seconds: float
     embedded_now: int
-    fps: float
+    times: np.ndarray  # seconds of each sampled frame
 
 
 def run_index(
@@ -199,7 +199,7 @@ def run_index(
             indexer.sampled,
             seconds,
             final.done - before,
-            indexer.info.fps,
+            indexer.info.times_of(indexer.sampled),
         )
 
 
@@ -211,36 +211,31 @@ def scores_for(
     client: EmbeddingClient | None = None,
     stderr: TextIO | None = None,
     quiet: bool = False,
-) -> tuple[ScoreTable, float]:
-    """Index what is missing, then score every sampled frame against ``prompts``.
-
-    Returns:
-        The score table and the video's fps.
-    """
+) -> ScoreTable:
+    """Index what is missing, then score every sampled frame against ``prompts``."""
     client = client or make_client(settings)
     result = run_index(settings, video, prompts, client=client, stderr=stderr, quiet=quiet)
     with EmbeddingCache(settings.cache_dir) as cache:
         texts = prompt_vectors(client, cache, prompts)
-        table = cached_scores(cache, client, result.fingerprint, result.sampled, prompts, texts)
-    return table, result.fps
+        return cached_scores(
+            cache, client, result.fingerprint, result.sampled, prompts, texts, result.times
+        )
 
 
-def format_csv(table: ScoreTable, fps: float) -> str:
+def format_csv(table: ScoreTable) -> str:
     """CSV: ``frame,time_s,<prompt>,...``; one row per sampled frame; cosine to 6 decimals."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["frame", "time_s", *table.prompts])
-    for row, frame in enumerate(table.frames):
+    for row, (frame, seconds) in enumerate(zip(table.frames, table.times, strict=True)):
         values = [
             "" if np.isnan(v) else f"{v:.6f}" for v in table.scores[row]
         ]  # empty = not embedded
-        writer.writerow([int(frame), f"{frame / fps:.6f}", *values])
+        writer.writerow([int(frame), f"{seconds:.6f}", *values])
     return buf.getvalue()
 
 
-def format_json(
-    table: ScoreTable, fps: float, video: Path, model: str, sample_fps: float | None
-) -> str:
+def format_json(table: ScoreTable, video: Path, model: str, sample_fps: float | None) -> str:
     """JSON with the video, model, sampling, frames, times and one score list per prompt."""
 
     def clean(col: np.ndarray) -> list[float | None]:
@@ -251,7 +246,7 @@ def format_json(
         "model": model,
         "sample_fps": "all" if sample_fps is None else sample_fps,
         "frames": [int(f) for f in table.frames],
-        "time_s": [round(float(f) / fps, 6) for f in table.frames],
+        "time_s": [round(float(t), 6) for t in table.times],
         "scores": {p: clean(table.scores[:, i]) for i, p in enumerate(table.prompts)},
     }
     return json.dumps(doc, indent=1) + "\n"

@@ -425,7 +425,11 @@ def cached_scores(
     sampled: np.ndarray,
     prompts: list[str],
     text_vectors: np.ndarray,
+    times: np.ndarray,
 ) -> ScoreTable:
-    """The score table from what the cache holds now (NaN for frames not embedded yet)."""
+    """The score table from what the cache holds now (NaN for frames not embedded yet).
+
+    ``times`` are the sampled frames' times in seconds (``VideoInfo.times_of(sampled)``).
+    """
     idx, vecs = cache.frame_matrix(video_fingerprint, client.model_id, client.preprocess_tag)
-    return score_table(sampled, idx, vecs, prompts, text_vectors)
+    return score_table(sampled, idx, vecs, prompts, text_vectors, times)

@@ -43,11 +43,14 @@ class ScoreTable:
         frames: the sampled raw frame indices, ascending, length N.
         prompts: the prompts, length P.
         scores: ``[N, P]`` cosine similarities, NaN where the frame is not embedded yet.
+        times: seconds at which each sampled frame is shown, length N (what exports print and
+            what every time-based analysis uses; never recomputed from an average fps).
     """
 
     frames: np.ndarray
     prompts: list[str]
     scores: np.ndarray
+    times: np.ndarray
 
     @property
     def done(self) -> int:
@@ -67,11 +70,12 @@ def score_table(
     cached_vectors: np.ndarray,
     prompts: list[str],
     text_vectors: np.ndarray,
+    times: np.ndarray,
 ) -> ScoreTable:
     """Build the score table of the sampled frames from whatever the cache holds.
 
     Frames cached but not sampled (left by another sampling rate) are ignored; sampled frames
-    not cached yet get NaN.
+    not cached yet get NaN. ``times`` are the sampled frames' times in seconds.
     """
     n = len(sampled)
     dim = cached_vectors.shape[1] if cached_vectors.size else 0
@@ -85,7 +89,12 @@ def score_table(
         scores = np.full((n, len(prompts)), np.nan, dtype=np.float32)
     else:
         scores = cosine_matrix(mat, text_vectors)
-    return ScoreTable(frames=np.asarray(sampled), prompts=list(prompts), scores=scores)
+    return ScoreTable(
+        frames=np.asarray(sampled),
+        prompts=list(prompts),
+        scores=scores,
+        times=np.asarray(times, dtype=np.float64),
+    )
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:

@@ -49,6 +49,11 @@ class VideoInfo:
         """Seconds from the start at which raw frame ``frame`` is shown."""
         return frame / self.fps if self.fps > 0 else 0.0
 
+    def times_of(self, frames: np.ndarray) -> np.ndarray:
+        """Seconds from the start at which each raw frame in ``frames`` is shown (float64)."""
+        f = np.asarray(frames, dtype=np.float64)
+        return f / self.fps if self.fps > 0 else np.zeros_like(f)
+
     def frame_at(self, seconds: float) -> int:
         """The raw frame shown at ``seconds``, clamped to the video."""
         k = math.floor(seconds * self.fps + 1e-6)

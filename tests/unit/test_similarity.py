@@ -35,7 +35,9 @@ def test_score_table_places_cached_rows_and_ignores_unsampled() -> None:
     sampled = np.array([0, 2, 4, 6])
     cached_idx = np.array([1, 2, 6, 9])
     vecs = np.eye(4, dtype=np.float32)
-    table = score_table(sampled, cached_idx, vecs, ["a"], np.array([[0, 1, 0, 0]], np.float32))
+    table = score_table(
+        sampled, cached_idx, vecs, ["a"], np.array([[0, 1, 0, 0]], np.float32), sampled / 10.0
+    )
     col = table.column("a")
     assert np.isnan(col[0]) and col[1] == 1.0 and np.isnan(col[2]) and col[3] == 0.0
     assert table.done == 2
