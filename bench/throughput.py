@@ -59,7 +59,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=600)
     args = ap.parse_args()
-    from clipvi_tui.commands import run_index
+    from clipvi_tui.cli.indexing import run_index
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

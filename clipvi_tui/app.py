@@ -1,7 +1,8 @@
 """The Textual app: stylesheet, global keys and the wiring of the player's services.
 
-Everything stateful lives in :class:`~clipvi_tui.screens.player.PlayerScreen`; this class only
-builds it from the settings and offers the keys that work everywhere (help, quit).
+The player's state lives in :class:`~clipvi_tui.screens.player.PlayerScreen` and the
+:mod:`clipvi_tui.player` objects it owns; this class only builds the screen from the settings and
+offers the keys that work everywhere (help, quit).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from textual.binding import Binding, BindingType
 
 from clipvi_tui.config import Settings
 from clipvi_tui.core.video import VideoInfo, probe
+from clipvi_tui.player.context import ClientFactory, PlayerConfig, default_client_factory
 from clipvi_tui.screens.dialogs import HelpScreen, help_rows
 from clipvi_tui.screens.player import PlayerScreen
-from clipvi_tui.screens.services import ClientFactory, PlayerConfig, default_client_factory
 
 
 class ClipviApp(App[int]):
@@ -44,7 +45,7 @@ class ClipviApp(App[int]):
         Args:
             settings: validated settings.
             video: the video file.
-            graphics: a concrete graphics mode (resolve ``auto`` before, see ``app_launcher``).
+            graphics: a concrete graphics mode (resolve ``auto`` before, see ``launcher``).
             client_factory: makes the embedding client for an API URL (tests inject a fake).
             start_server: force (True) or forbid (False) an embedded server; None decides from
                 the settings.

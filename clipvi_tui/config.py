@@ -6,12 +6,15 @@ config.yaml keeps the original app's keys (``roboflow_api_key``, ``video_path``,
 prompts) and adds ``api_url``, ``clip_version``, ``sample_fps``, ``cache_dir``, ``graphics``,
 ``server`` and ``model_dir``. The file is found at ``--config``, else ``./config.yaml``, else
 ``<user config dir>/clipvi-tui/config.yaml``.
+
+Each setting is one row of :data:`FIELDS` (name, config keys, environment variable, parser):
+adding a setting means adding a row and a :class:`Settings` attribute.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,31 +28,6 @@ from clipvi_tui.core.video import parse_sample_fps
 APP_NAME = "clipvi-tui"
 GRAPHICS_CHOICES = ("auto", "kitty", "sixel", "halfcell", "unicode")
 SERVER_CHOICES = ("auto", "external")
-KNOWN_KEYS = {
-    "roboflow_api_key",
-    "api_key",
-    "video_path",
-    "CLIP",
-    "prompts",
-    "api_url",
-    "clip_version",
-    "sample_fps",
-    "cache_dir",
-    "graphics",
-    "server",
-    "model_dir",
-}
-# Environment variables and the setting each one feeds.
-ENV_KEYS = {
-    "ROBOFLOW_API_KEY": "api_key",
-    "CLIPVI_API_URL": "api_url",
-    "CLIPVI_CLIP_VERSION": "clip_version",
-    "CLIPVI_SAMPLE_FPS": "sample_fps",
-    "CLIPVI_CACHE_DIR": "cache_dir",
-    "CLIPVI_GRAPHICS": "graphics",
-    "CLIPVI_SERVER": "server",
-    "CLIPVI_MODEL_DIR": "model_dir",
-}
 
 
 class ConfigError(Exception):
@@ -81,6 +59,94 @@ class Settings:
     server: str = "auto"
     model_dir: Path | None = None
     config_path: Path | None = None
+
+
+# -- the fields ---------------------------------------------------------------------------------
+# Every setting is one row: its name on Settings, its config.yaml keys (the first one is the
+# documented one; others are accepted aliases), its environment variable, and its parser. A
+# parser turns a raw value (from YAML, the environment or the command line) into the setting's
+# value, raises ConfigError naming the key on a bad one, or returns _UNSET to keep the default.
+
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting: where it comes from and how it is parsed."""
+
+    name: str
+    keys: tuple[str, ...]
+    env: str | None
+    parse: Callable[[Any], Any]
+    path: bool = False  # a path, taken relative to the config file's folder
+
+
+def _url(value: Any) -> str:
+    url = str(value).strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"api_url must start with http:// or https://, not {url!r}")
+    return url
+
+
+def _api_key(value: Any) -> Any:
+    return str(value) if value else _UNSET
+
+
+def _clip_version(value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        raise ConfigError("clip_version must not be empty")
+    return text
+
+
+def _sample_fps(value: Any) -> float | None:
+    try:
+        return parse_sample_fps(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _path(value: Any) -> Path:
+    return Path(str(value)).expanduser()
+
+
+def _optional_path(value: Any) -> Any:
+    return Path(str(value)).expanduser() if value else _UNSET
+
+
+def _prompts(value: Any) -> list[str]:
+    prompts = [value] if isinstance(value, str) else value
+    if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
+        raise ConfigError("CLIP (the prompts) must be a list of strings")
+    return _unique([p.strip() for p in prompts if p.strip()])
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {text!r}")
+        return text
+
+    return parse
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("api_url", ("api_url",), "CLIPVI_API_URL", _url),
+    Field("api_key", ("roboflow_api_key", "api_key"), "ROBOFLOW_API_KEY", _api_key),
+    Field("clip_version", ("clip_version",), "CLIPVI_CLIP_VERSION", _clip_version),
+    Field("sample_fps", ("sample_fps",), "CLIPVI_SAMPLE_FPS", _sample_fps),
+    Field("cache_dir", ("cache_dir",), "CLIPVI_CACHE_DIR", _path, path=True),
+    Field("video_path", ("video_path",), None, _optional_path, path=True),
+    Field("prompts", ("CLIP", "prompts"), None, _prompts),
+    Field("graphics", ("graphics",), "CLIPVI_GRAPHICS", _choice("graphics", GRAPHICS_CHOICES)),
+    Field("server", ("server",), "CLIPVI_SERVER", _choice("server", SERVER_CHOICES)),
+    Field("model_dir", ("model_dir",), "CLIPVI_MODEL_DIR", _optional_path, path=True),
+)
+# config.yaml key → field, and environment variable → field.
+FIELD_BY_KEY = {key: f for f in FIELDS for key in f.keys}
+KNOWN_KEYS = set(FIELD_BY_KEY)
+ENV_KEYS = {f.env: f.name for f in FIELDS if f.env}
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
@@ -133,11 +199,11 @@ def _from_file(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
     for key, value in data.items():
         if value is None:
             continue
-        name = {"roboflow_api_key": "api_key", "CLIP": "prompts"}.get(key, key)
-        if name in ("video_path", "cache_dir", "model_dir"):
+        f = FIELD_BY_KEY[str(key)]
+        if f.path:
             p = Path(str(value)).expanduser()
             value = p if p.is_absolute() else base / p
-        out[name] = value
+        out[f.name] = value
     return out
 
 
@@ -170,42 +236,13 @@ def load_settings(
 
 
 def _validate(raw: dict[str, Any], path: Path | None) -> Settings:
+    """Parse every given value with its field's parser into :class:`Settings`."""
     s = Settings(config_path=path)
-    if "api_url" in raw:
-        url = str(raw["api_url"]).strip().rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"api_url must start with http:// or https://, not {url!r}")
-        s.api_url = url
-    if raw.get("api_key"):
-        s.api_key = str(raw["api_key"])
-    if "clip_version" in raw:
-        s.clip_version = str(raw["clip_version"]).strip()
-        if not s.clip_version:
-            raise ConfigError("clip_version must not be empty")
-    if "sample_fps" in raw:
-        try:
-            s.sample_fps = parse_sample_fps(raw["sample_fps"])
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-    if "cache_dir" in raw:
-        s.cache_dir = Path(str(raw["cache_dir"])).expanduser()
-    if raw.get("video_path"):
-        s.video_path = Path(str(raw["video_path"])).expanduser()
-    if "prompts" in raw:
-        prompts = raw["prompts"]
-        if isinstance(prompts, str):
-            prompts = [prompts]
-        if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
-            raise ConfigError("CLIP (the prompts) must be a list of strings")
-        s.prompts = _unique([p.strip() for p in prompts if p.strip()])
-    for name, choices in (("graphics", GRAPHICS_CHOICES), ("server", SERVER_CHOICES)):
-        if name in raw:
-            value = str(raw[name]).strip().lower()
-            if value not in choices:
-                raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-            setattr(s, name, value)
-    if raw.get("model_dir"):
-        s.model_dir = Path(str(raw["model_dir"])).expanduser()
+    for f in FIELDS:
+        if raw.get(f.name) is not None:
+            value = f.parse(raw[f.name])
+            if value is not _UNSET:
+                setattr(s, f.name, value)
     return s
 
 

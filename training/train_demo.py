@@ -55,14 +55,14 @@ from PIL import Image
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from clipvi_tui import synthetic
+from clipvi_tui.synthetic import shapes, world
 
 RESOLUTION = 224
 POOLED = RESOLUTION // 2
 EMBED_DIM = 128
 MAX_OBJECTS = 3
-COLOR_NAMES = list(synthetic.COLORS)
-SHAPE_NAMES = list(synthetic.SHAPES)
+COLOR_NAMES = list(shapes.COLORS)
+SHAPE_NAMES = list(shapes.SHAPES)
 N_PAIRS = len(COLOR_NAMES) * len(SHAPE_NAMES)
 # Concept ids: colour+shape pairs first (c * n_shapes + s), then colours, then shapes.
 N_CONCEPTS = N_PAIRS + len(COLOR_NAMES) + len(SHAPE_NAMES)
@@ -350,8 +350,8 @@ def make_chunk(args: tuple[int, int, int, bool, float]) -> dict[str, np.ndarray]
         boxed = bool(rng.random() < letterbox_p)
         # Labels are judged in what the model will see: the centre square, or all of a
         # letterboxed frame.
-        region = None if boxed else synthetic.center_square(size)
-        frame = synthetic.sample_frame(
+        region = None if boxed else shapes.center_square(size)
+        frame = world.sample_frame(
             rng, size, max_objects=MAX_OBJECTS, region=region, radius_range=RADIUS_RANGE
         )
         bgr = _degrade(rng, frame.image) if degrade else frame.image
@@ -463,7 +463,7 @@ def train(
         x = _d4(x_all[idx].float(), int(rng.integers(8))).contiguous(
             memory_format=torch.channels_last
         )
-        pos_frames = _positives(color[idx], shape[idx], frac[idx], synthetic.VISIBLE_FRACTION)
+        pos_frames = _positives(color[idx], shape[idx], frac[idx], shapes.VISIBLE_FRACTION)
         ignore_frames = _positives(color[idx], shape[idx], frac[idx], IGNORE_FROM) & ~pos_frames
         # Texts: one caption per frame that shows something (a random object, a random kind of
         # caption), then one random phrasing of every concept so each gets negatives each step.
@@ -569,11 +569,11 @@ def classification_metrics(
     """Zero-shot accuracies, presence detection and binding on a held-out split."""
     img = embed_images(image_enc, torch.from_numpy(data["x"]))
     sims = {k: (img @ embed_texts(text_enc, v).T).numpy() for k, v in eval_texts().items()}
-    pos = positives(data, synthetic.VISIBLE_FRACTION).numpy()
+    pos = positives(data, shapes.VISIBLE_FRACTION).numpy()
     unsure = positives(data, IGNORE_FROM).numpy() & ~pos
     n_visible = pos[:, :N_PAIRS].sum(1)
     # "Clean" single-object frames: one object shows, and any other is essentially out of view.
-    others_hidden = ((data["frac"] < 0.05) | (data["frac"] >= synthetic.VISIBLE_FRACTION)).all(1)
+    others_hidden = ((data["frac"] < 0.05) | (data["frac"] >= shapes.VISIBLE_FRACTION)).all(1)
     single = (n_visible == 1) & others_hidden
     truth = pos[single, :N_PAIRS].argmax(1)
     pred = sims["pair"][single].argmax(1)
@@ -671,7 +671,7 @@ def video_metrics(
     videos = []
     for seed in seeds:
         path = workdir / f"heldout-{seed}.mp4"
-        videos.append((synthetic.render_video(path, seed=seed, seconds=20.0), read_frames(path)))
+        videos.append((world.render_video(path, seed=seed, seconds=20.0), read_frames(path)))
     results: dict[str, Any] = {}
     for mode in ("as_is", "letterboxed"):
         fixed, mid, gaps, false_alarms = [], [], [], []
@@ -816,7 +816,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One threshold for every prompt, calibrated on frames the tests never see.
     img = embed_images(image_enc, torch.from_numpy(calib["x"]))
     scores = (img @ embed_texts(text_enc, eval_texts()["pair"]).T).numpy()
-    labels = positives(calib, synthetic.VISIBLE_FRACTION).numpy()[:, :N_PAIRS]
+    labels = positives(calib, shapes.VISIBLE_FRACTION).numpy()[:, :N_PAIRS]
     threshold, calib_f1 = best_f1_threshold(scores, labels)
 
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -827,7 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "embedding_dim": EMBED_DIM,
         "colors": COLOR_NAMES,
         "shapes": SHAPE_NAMES,
-        "visible_fraction": synthetic.VISIBLE_FRACTION,
+        "visible_fraction": shapes.VISIBLE_FRACTION,
         "threshold": {
             "cosine": round(threshold, 4),
             "rule": f"present when cosine(frame, prompt) >= cosine; the best micro-F1 over "

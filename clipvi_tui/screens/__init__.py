@@ -1,4 +1,5 @@
-"""Screens of the app: the player (state and workers) and its modal dialogs.
+"""Screens of the app, and only screens: the player, and its modal dialogs (help, add prompt).
 
-Kept import-light: importing a submodule (e.g. the pure ``scoreboard``) must not pull in the rest.
+State and background jobs live in :mod:`clipvi_tui.player`; what is drawn, in
+:mod:`clipvi_tui.widgets`.
 """

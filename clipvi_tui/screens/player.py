@@ -1,9 +1,9 @@
-"""The player screen: owns playback state, the score board and every background worker.
+"""The player screen: playback state, keys, and the widgets that show the video and its scores.
 
-Data flows one way: workers (frame decoder, services, indexer, prompt embedding) post messages;
-handlers here update the board and reactives; widgets are told what to draw. User intent (keys,
-clicks) becomes a seek, a play/pause or a prompt edit, and a seek becomes the indexer's new
-playhead.
+Data flows one way: workers (the frame decoder here, the services, indexer and prompt embedding
+run by the :class:`~clipvi_tui.player.background.BackgroundWork` it owns) post messages; handlers
+here update the board and reactives; widgets are told what to draw. User intent (keys, clicks)
+becomes a seek, a play/pause or a prompt edit, and a seek becomes the indexer's new playhead.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 from textual import on, work
@@ -26,19 +24,16 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from clipvi_tui.core.indexer import Indexer
-from clipvi_tui.core.video import VideoError, sample_indices
-from clipvi_tui.messages import (
-    FrameDecoded,
-    FrameFailed,
-    ServicesReady,
-)
-from clipvi_tui.screens import services
-from clipvi_tui.screens.background import BackgroundMixin
-from clipvi_tui.screens.clock import PlaybackClock
+from clipvi_tui.core.video import sample_indices
+from clipvi_tui.player.background import BackgroundWork
+from clipvi_tui.player.clock import PlaybackClock
+from clipvi_tui.player.context import PlayerConfig
+from clipvi_tui.player.display import FrameDisplay
+from clipvi_tui.player.frames import FrameMailbox, FrameRenderer, pump_frames
+from clipvi_tui.player.messages import FrameDecoded, FrameFailed, ServiceReport
+from clipvi_tui.player.scoreboard import ScoreBoard
+from clipvi_tui.player.stats import PlayerStats
 from clipvi_tui.screens.dialogs import PromptDialog
-from clipvi_tui.screens.frames import FrameMailbox, FrameRenderer, FrameRequest
-from clipvi_tui.screens.scoreboard import ScoreBoard
 from clipvi_tui.widgets.chart import Series, SimilarityChart
 from clipvi_tui.widgets.graphics import cell_pixels
 from clipvi_tui.widgets.prompts import PromptList, PromptRow
@@ -49,28 +44,6 @@ from clipvi_tui.widgets.video import VideoView, frame_preparer
 MAX_TICK_HZ = 30.0
 # During playback the indexer's playhead follows at most this often.
 PLAYHEAD_PUSH_S = 1.0
-# Display rate is averaged over this window.
-FPS_WINDOW_S = 2.0
-SHIFT_SEEK_S = 5.0
-
-
-@dataclass
-class PlayerStats:
-    """Counters for the status bar and ``bench/`` (display rate, seek latency, dropped frames)."""
-
-    paints: int = 0
-    dropped: int = 0
-    seek_latencies: list[float] = field(default_factory=list)
-    # Per seek: (seconds until the decoded frame reached the UI thread, decode+prepare seconds).
-    seek_arrivals: list[tuple[float, float]] = field(default_factory=list)
-    paint_times: deque[float] = field(default_factory=lambda: deque(maxlen=2048))
-
-    def display_fps(self, now: float) -> float:
-        """Frames painted per second over the last :data:`FPS_WINDOW_S`."""
-        recent = [t for t in self.paint_times if now - t <= FPS_WINDOW_S]
-        if len(recent) < 2:
-            return 0.0
-        return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-6)
 
 
 def _toggle_bindings() -> list[Binding]:
@@ -86,7 +59,7 @@ def _toggle_bindings() -> list[Binding]:
     ]
 
 
-class PlayerScreen(BackgroundMixin, Screen[None]):
+class PlayerScreen(Screen[None]):
     """Video, prompt panel, similarity chart and status bar."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -113,7 +86,7 @@ class PlayerScreen(BackgroundMixin, Screen[None]):
     selected: reactive[int] = reactive(0, init=False)
     """Row of the prompt cursor."""
 
-    def __init__(self, config: services.PlayerConfig) -> None:
+    def __init__(self, config: PlayerConfig) -> None:
         """Create the screen for ``config`` (nothing starts until it is mounted)."""
         super().__init__()
         self.config = config
@@ -123,23 +96,12 @@ class PlayerScreen(BackgroundMixin, Screen[None]):
             self.board.add_prompt(prompt)
         self.clock = PlaybackClock(info.fps, info.frame_count)
         self.mailbox = FrameMailbox()
-        self.handles = services.ServiceHandles()
+        self.background = BackgroundWork(self, config, self.board, self._notify)
         self.stats = PlayerStats()
-        self.generation = 0  # bumped on every user seek; older decoded frames are stale
-        self.ready: ServicesReady | None = None
-        self.indexer: Indexer | None = None
-        self.server_state = "unknown"
-        self.index_done = 0
-        self.index_rate = 0.0
-        self.index_state = "waiting"
-        self._seek_started: tuple[int, float] | None = None
+        self.frame_display = FrameDisplay(self.mailbox, self.stats)
         self._last_playhead_push = 0.0
-        self._shown_frame = -1
-        self._in_flight_prompts: set[str] = set()
-        self._retry_timer: Timer | None = None
         self._clock_timer: Timer | None = None
         self._chart_version = -1
-        self._last_error = ""
         self._shut_down = False
 
     # -- layout -------------------------------------------------------------------------------
@@ -165,7 +127,7 @@ class PlayerScreen(BackgroundMixin, Screen[None]):
         )
         self.set_interval(0.5, self._refresh_status)
         self._decode_loop()
-        self._start_services()
+        self.background.start()
         self._board_changed()
         self._refresh_status()
 
@@ -178,24 +140,25 @@ class PlayerScreen(BackgroundMixin, Screen[None]):
         mode = self.config.graphics
         renderer = FrameRenderer(self.config.video, mode, cell_pixels(mode), frame_preparer(mode))
         with renderer:
-            while not worker.is_cancelled and not self.mailbox.closed:
-                req = self.mailbox.take(timeout=0.2)
-                if req is None:
-                    continue
-                try:
-                    decoded = renderer.render(req)
-                except VideoError as exc:
-                    if self.mailbox.claim(req):
-                        self.post_message(FrameFailed(req, str(exc)))
-                    continue
-                if self.mailbox.claim(req):
-                    self.post_message(FrameDecoded(decoded))
+            pump_frames(self.mailbox, renderer, self.post_message, lambda: worker.is_cancelled)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures surface: a notification, never a traceback."""
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            self._notify_once(f"{event.worker.name} failed: {error}", severity="error")
+            self.background.notify_once(f"{event.worker.name} failed: {error}", severity="error")
+
+    @on(ServiceReport)
+    def _service_reported(self, message: ServiceReport) -> None:
+        """Hand a background job's report to the background work and redraw what changed."""
+        redraw = self.background.apply(message)
+        if redraw.board:
+            self._board_changed(live=redraw.live)
+        if redraw.status or redraw.board:
+            self._refresh_status()
+
+    def _notify(self, text: str, severity: str) -> None:
+        self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
 
     # -- playback -----------------------------------------------------------------------------
 
@@ -209,9 +172,9 @@ class PlayerScreen(BackgroundMixin, Screen[None]):
             self.frame = position
         if self.clock.at_end(position):
             self.playing = False
-        if self.indexer is not None and now - self._last_playhead_push > PLAYHEAD_PUSH_S:
+        if now - self._last_playhead_push > PLAYHEAD_PUSH_S:
             self._last_playhead_push = now
-            self.indexer.set_playhead(position)
+            self.background.set_playhead(position)
 
     def watch_playing(self, playing: bool) -> None:
         """Start or stop the clock."""
@@ -239,52 +202,30 @@ class PlayerScreen(BackgroundMixin, Screen[None]):
             self.playing = False
         if frame == self.frame:
             return
-        self.generation += 1
-        self._seek_started = (self.generation, time.perf_counter())
+        self.frame_display.seeked()
         if self.playing:
             self.clock.start(frame, time.monotonic())
         self.frame = frame
-        if self.indexer is not None:
-            self.indexer.set_playhead(frame)
+        self.background.set_playhead(frame)
 
     def _request_frame(self) -> None:
-        cols, rows = self.query_one("#video", VideoView).box
-        if cols > 0 and rows > 0:
-            self.mailbox.request(FrameRequest(self.frame, self.generation, cols, rows))
+        self.frame_display.request(self.frame, *self.query_one("#video", VideoView).box)
 
     @on(FrameDecoded)
     def _frame_decoded(self, message: FrameDecoded) -> None:
         """Paint the frame unless a seek made it stale; ack the decoder after the paint."""
         d = message.decoded
-        req = d.request
-        stale = req.generation != self.generation or (
-            self.playing and req.frame < self._shown_frame
-        )
-        if stale:
-            self.stats.dropped += 1
-            self.mailbox.painted()
+        if not self.frame_display.accept(d, self.playing):
             return
-        self._shown_frame = req.frame
-        if self._seek_started is not None and self._seek_started[0] == req.generation:
-            waited = time.perf_counter() - self._seek_started[1]
-            self.stats.seek_arrivals.append((waited, d.seconds))
         geo = d.geometry
-        self.query_one("#video", VideoView).show(req.frame, d.image, (geo.cells_w, geo.cells_h))
-        self.call_after_refresh(self._frame_painted, req.generation)
-
-    def _frame_painted(self, generation: int) -> None:
-        now = time.perf_counter()
-        self.mailbox.painted()
-        self.stats.paints += 1
-        self.stats.paint_times.append(now)
-        if self._seek_started is not None and self._seek_started[0] == generation:
-            self.stats.seek_latencies.append(now - self._seek_started[1])
-            self._seek_started = None
+        self.query_one("#video", VideoView).show(
+            d.request.frame, d.image, (geo.cells_w, geo.cells_h)
+        )
+        self.call_after_refresh(self.frame_display.painted, d.request.generation)
 
     @on(FrameFailed)
     def _frame_failed(self, message: FrameFailed) -> None:
-        self.mailbox.painted()
-        if message.request.generation == self.generation:
+        if self.frame_display.failed(message.request):
             self.query_one("#video", VideoView).show_message(message.error)
 
     @on(VideoView.Resized)
@@ -347,7 +288,7 @@ class PlayerScreen(BackgroundMixin, Screen[None]):
         if not added:
             self.notify(f"“{text}” is already in the list", timeout=3)
         else:
-            self._embed_pending()
+            self.background.embed_pending()
         self._board_changed()
 
     def action_delete_prompt(self) -> None:
@@ -391,7 +332,8 @@ class PlayerScreen(BackgroundMixin, Screen[None]):
             ]
             chart = self.query_one("#chart", SimilarityChart)
             chart.set_data(self.board.times, series, self.config.info.duration, live=live)
-        self.index_done = max(self.index_done, self.board.embedded)
+        work = self.background
+        work.index_done = max(work.index_done, self.board.embedded)
         self._refresh_prompts()
 
     def _refresh_prompts(self) -> None:
@@ -412,17 +354,18 @@ class PlayerScreen(BackgroundMixin, Screen[None]):
     def _refresh_status(self) -> None:
         info = self.config.info
         fps = self.stats.display_fps(time.perf_counter()) if self.playing else None
+        work = self.background
         self.query_one("#status", StatusBar).info = StatusInfo(
             frame=self.frame,
             frame_count=info.frame_count,
             seconds=info.time_of(self.frame),
             duration=info.duration,
             playing=self.playing,
-            indexed=self.index_done,
+            indexed=work.index_done,
             index_total=self.board.total,
-            index_rate=self.index_rate,
-            index_state=self.index_state,
-            server=self.server_state,
+            index_rate=work.index_rate,
+            index_state=work.index_state,
+            server=work.server_state,
             display_fps=fps,
         )
 
@@ -434,19 +377,12 @@ class PlayerScreen(BackgroundMixin, Screen[None]):
             return
         self._shut_down = True
         self.mailbox.close()
-        with self.handles.lock:
-            indexer, server = self.handles.indexer, self.handles.server
-        if indexer is not None:
-            indexer.cancel()
+        server = self.background.begin_shutdown()
         # Outside the app's context (called by the launcher after App.run() returned, or before
         # the screen ever mounted) there is no worker manager, and nothing left to cancel there.
         with contextlib.suppress(NoActiveAppError):
             self.workers.cancel_node(self)
-        # Cancelled jobs wind down within CANCEL_GRACE_S unless stuck on a hung server; then the
-        # cache stays open and closes with the process.
-        self.handles.close_cache(timeout=services.CANCEL_GRACE_S * 2)
-        if server is not None:
-            server.stop()
+        self.background.finish_shutdown(server)
 
     def on_unmount(self) -> None:
         """Leaving the screen (quit) stops everything it started."""

@@ -22,8 +22,8 @@ from textual.pilot import Pilot
 
 from clipvi_tui.app import ClipviApp
 from clipvi_tui.core.embeddings import BadRequest, ServerUnreachable
+from clipvi_tui.player.scoreboard import READY
 from clipvi_tui.screens.player import PlayerScreen
-from clipvi_tui.screens.scoreboard import READY
 from clipvi_tui.widgets.video import VideoView
 
 # 60 frames at 10 fps: 0-19 red, 20-39 green, 40-59 blue, each with its index written on it.
@@ -117,7 +117,7 @@ async def ready(pilot: Pilot[Any]) -> PlayerScreen:
     await wait_for(
         pilot,
         lambda: (
-            player.index_state == "done"
+            player.background.index_state == "done"
             and all(e.state == READY for e in player.board.prompts)
             and player.stats.paints >= 1
         ),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from clipvi_tui import app_launcher
+from clipvi_tui import launcher
 from clipvi_tui.cli import main
 from clipvi_tui.config import Settings
 from clipvi_tui.core.video import VideoError
@@ -18,11 +18,11 @@ from clipvi_tui.widgets.graphics import resolve_mode
 def test_truecolor_is_set_only_inside_tmux_and_only_when_unset() -> None:
     """tmux hides the terminal's 24-bit colour from Textual; the launcher turns it on there."""
     env = {"TMUX": "/tmp/tmux-0/default,1,0"}
-    assert app_launcher.prefer_truecolor_in_tmux(env) and env["COLORTERM"] == "truecolor"
+    assert launcher.prefer_truecolor_in_tmux(env) and env["COLORTERM"] == "truecolor"
     mine = {"TMUX": "x", "COLORTERM": "24bit"}
-    assert not app_launcher.prefer_truecolor_in_tmux(mine) and mine["COLORTERM"] == "24bit"
+    assert not launcher.prefer_truecolor_in_tmux(mine) and mine["COLORTERM"] == "24bit"
     outside: dict[str, str] = {}
-    assert not app_launcher.prefer_truecolor_in_tmux(outside) and "COLORTERM" not in outside
+    assert not launcher.prefer_truecolor_in_tmux(outside) and "COLORTERM" not in outside
 
 
 def test_resolve_mode() -> None:
@@ -56,7 +56,7 @@ def test_launch_prepares_the_terminal_before_running(
     monkeypatch.delenv("COLORTERM", raising=False)
     monkeypatch.setattr(ClipviApp, "run", fake_run)
     settings = Settings(cache_dir=tmp_path / "cache", graphics="halfcell", server="external")
-    assert app_launcher.launch(settings, video_path) == 0
+    assert launcher.launch(settings, video_path) == 0
     assert seen == {"colorterm": "truecolor", "detected": True, "graphics": "halfcell"}
 
 
@@ -65,7 +65,7 @@ def test_bad_video_fails_before_the_app(tmp_path: Path, capsys: pytest.CaptureFi
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"not a video at all" * 100)
     with pytest.raises(VideoError):
-        app_launcher.launch(Settings(cache_dir=tmp_path / "c"), junk)
+        launcher.launch(Settings(cache_dir=tmp_path / "c"), junk)
     assert main([str(junk), "--server", "external"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "junk.mp4" in err[0], err

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from clipvi_tui.player.scoreboard import READY
 from clipvi_tui.screens.dialogs import HelpScreen, PromptDialog
-from clipvi_tui.screens.scoreboard import READY
 from tests.app.appfakes import MakeApp, ready, settle, shown, wait_for
 
 SIZE = (120, 40)
@@ -27,7 +27,7 @@ async def test_start_shows_first_frame_and_scores(make_app: MakeApp) -> None:
         red, green = (e.scores for e in player.board.prompts)
         assert red[:10].min() > green[:10].max(), "red frames score higher on 'red'"
         assert green[10:20].min() > red[10:20].max(), "green frames score higher on 'green'"
-        assert player.server_state == "connected"
+        assert player.background.server_state == "connected"
 
 
 async def test_space_plays_and_pauses(make_app: MakeApp) -> None:
@@ -222,7 +222,7 @@ async def test_q_quits_and_stops_background_work(make_app: MakeApp) -> None:
         await pilot.pause(0.1)
     assert app.return_code == 0
     assert player.mailbox.closed
-    assert player.indexer is not None and player.indexer.cancelled
+    assert player.background.indexer is not None and player.background.indexer.cancelled
 
 
 async def test_click_on_video_toggles_play(make_app: MakeApp) -> None:

@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 
 from clipvi_tui.core.indexer import Progress
-from clipvi_tui.messages import IndexProgressed, ServerStateChanged
-from clipvi_tui.screens.clock import PlaybackClock
-from clipvi_tui.screens.frames import ACK_TIMEOUT_S, FrameMailbox, FrameRequest
-from clipvi_tui.screens.scoreboard import PALETTE, READY, REJECTED, ScoreBoard
-from clipvi_tui.screens.services import Abandoned, run_abandonable
-from clipvi_tui.widgets.graphics import fit_frame
+from clipvi_tui.player.clock import PlaybackClock
+from clipvi_tui.player.context import Abandoned, run_abandonable
+from clipvi_tui.player.display import FrameDisplay
+from clipvi_tui.player.frames import ACK_TIMEOUT_S, DecodedFrame, FrameMailbox, FrameRequest
+from clipvi_tui.player.geometry import FrameGeometry, fit_frame
+from clipvi_tui.player.messages import IndexProgressed, ServerStateChanged
+from clipvi_tui.player.scoreboard import PALETTE, READY, REJECTED, ScoreBoard
+from clipvi_tui.player.stats import PlayerStats
 
 
 def _board() -> ScoreBoard:
@@ -150,3 +152,22 @@ def test_run_abandonable_returns_raises_and_gives_up() -> None:
         )
     assert stopped == [True] and time.monotonic() - started < 2.0
     release.set()
+
+
+def test_frame_display_drops_stale_frames_and_counts_seeks() -> None:
+    """A frame decoded before a seek is dropped; the one after it is painted and its latency
+    counted; while playing, a frame older than the one on screen is dropped too."""
+    stats = PlayerStats()
+    display = FrameDisplay(FrameMailbox(), stats)
+    geo = FrameGeometry(4, 2, 4, 4)
+
+    def decoded(frame: int, generation: int) -> DecodedFrame:
+        return DecodedFrame(FrameRequest(frame, generation, 4, 2), None, geo, 0.0)
+
+    old = display.generation
+    display.seeked()
+    assert not display.accept(decoded(5, old), playing=False), "pre-seek frame must be dropped"
+    assert display.accept(decoded(9, display.generation), playing=False)
+    display.painted(display.generation)
+    assert stats.paints == 1 and stats.dropped == 1 and len(stats.seek_latencies) == 1
+    assert not display.accept(decoded(8, display.generation), playing=True), "older while playing"

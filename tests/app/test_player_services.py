@@ -15,7 +15,9 @@ from textual.pilot import Pilot
 
 from clipvi_tui.app import ClipviApp
 from clipvi_tui.config import Settings
-from clipvi_tui.messages import (
+from clipvi_tui.player.frames import DecodedFrame, FrameRequest
+from clipvi_tui.player.geometry import FrameGeometry
+from clipvi_tui.player.messages import (
     CacheLoaded,
     EmbeddingsStored,
     FrameDecoded,
@@ -25,12 +27,10 @@ from clipvi_tui.messages import (
     ServerStateChanged,
     ServicesReady,
 )
-from clipvi_tui.screens.frames import DecodedFrame, FrameRequest
+from clipvi_tui.player.scoreboard import PENDING, READY, REJECTED
 from clipvi_tui.screens.player import PlayerScreen
-from clipvi_tui.screens.scoreboard import PENDING, READY, REJECTED
 from clipvi_tui.widgets.chart import SimilarityChart
 from clipvi_tui.widgets.chart_math import x_to_column
-from clipvi_tui.widgets.graphics import FrameGeometry
 from clipvi_tui.widgets.status import StatusBar
 from tests.app.appfakes import ColourClient, MakeApp, ready, settle, shown, wait_for
 
@@ -121,7 +121,9 @@ async def test_stale_frames_are_dropped(make_app: MakeApp) -> None:
         await pilot.press("right")
         await settle(pilot, player)
         dropped = player.stats.dropped
-        old = FrameRequest(frame=40, generation=player.generation - 1, cols=10, rows=5)
+        old = FrameRequest(
+            frame=40, generation=player.frame_display.generation - 1, cols=10, rows=5
+        )
         image = player.query_one("#video").children[1].image
         player.post_message(FrameDecoded(DecodedFrame(old, image, FrameGeometry(10, 5, 10, 5), 0)))
         await pilot.pause(0.2)
@@ -136,7 +138,7 @@ async def test_server_down_keeps_playback_and_recovers(make_app: MakeApp, client
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         player = app.player
-        await wait_for(pilot, lambda: player.server_state == "unreachable")
+        await wait_for(pilot, lambda: player.background.server_state == "unreachable")
         assert "unreachable" in status_text(player)
         await wait_for(pilot, lambda: player.stats.paints >= 1)
         await pilot.press("space")
@@ -149,11 +151,12 @@ async def test_server_down_keeps_playback_and_recovers(make_app: MakeApp, client
         await wait_for(
             pilot,
             lambda: (
-                player.index_state == "done" and all(e.state == READY for e in player.board.prompts)
+                player.background.index_state == "done"
+                and all(e.state == READY for e in player.board.prompts)
             ),
             timeout=20,
         )
-        assert player.server_state == "connected"
+        assert player.background.server_state == "connected"
         assert player.board.embedded == 30
 
 
@@ -200,9 +203,9 @@ async def test_indexer_follows_the_playhead(settings: Settings, video_path: Any)
     async with app.run_test(size=(120, 40)) as pilot:
         player = app.player
         seen = record_messages(player)
-        await wait_for(pilot, lambda: player.indexer is not None)
+        await wait_for(pilot, lambda: player.background.indexer is not None)
         player.seek(50)
-        await wait_for(pilot, lambda: player.index_state == "done", timeout=20)
+        await wait_for(pilot, lambda: player.background.index_state == "done", timeout=20)
         order = np.concatenate([m.indices for m in seen if isinstance(m, EmbeddingsStored)])
         assert sorted(order.tolist()) == list(range(60))
         where = {int(f): i for i, f in enumerate(order)}
@@ -269,7 +272,7 @@ async def test_resize_redraws_the_frame_for_the_new_box(make_app: MakeApp) -> No
 
 
 class FakeEmbeddedServer:
-    """Stands in for :class:`clipvi_tui.embedded.EmbeddedServer` (no process is started)."""
+    """Stands in for :class:`clipvi_tui.server.embedded.EmbeddedServer` (no process is started)."""
 
     instances: ClassVar[list[FakeEmbeddedServer]] = []
 
@@ -296,11 +299,11 @@ class FakeEmbeddedServer:
 @pytest.fixture
 def fake_server(monkeypatch: pytest.MonkeyPatch) -> type[FakeEmbeddedServer]:
     """Replace the embedded server and the readiness probe with fakes."""
-    import clipvi_tui.embedded
-    from clipvi_tui.screens import services
+    import clipvi_tui.server.embedded
+    from clipvi_tui.player import services
 
     FakeEmbeddedServer.instances = []
-    monkeypatch.setattr(clipvi_tui.embedded, "EmbeddedServer", FakeEmbeddedServer)
+    monkeypatch.setattr(clipvi_tui.server.embedded, "EmbeddedServer", FakeEmbeddedServer)
     monkeypatch.setattr(
         services,
         "server_answers",
@@ -317,7 +320,7 @@ async def test_embedded_server_starts_on_the_main_thread(
     app = make_app(start_server=True)
     async with app.run_test(size=(120, 40)) as pilot:
         player = app.player
-        await wait_for(pilot, lambda: player.server_state == "starting")
+        await wait_for(pilot, lambda: player.background.server_state == "starting")
         assert "starting local server" in status_text(player)
         await wait_for(pilot, lambda: player.stats.paints >= 1)
         await pilot.press("space")  # playback does not wait for the server
@@ -325,8 +328,8 @@ async def test_embedded_server_starts_on_the_main_thread(
         server = fake_server.instances[-1]
         assert server.started_on is threading.main_thread()
         server.answering.set()
-        await wait_for(pilot, lambda: player.index_state == "done")
-        assert player.server_state == "connected"
+        await wait_for(pilot, lambda: player.background.index_state == "done")
+        assert player.background.server_state == "connected"
         await pilot.press("q")
     assert server.stopped
 
@@ -339,9 +342,9 @@ async def test_embedded_server_that_dies_is_reported(
     app = make_app(start_server=True)
     async with app.run_test(size=(120, 40)) as pilot:
         player = app.player
-        await wait_for(pilot, lambda: player.server_state == "starting")
+        await wait_for(pilot, lambda: player.background.server_state == "starting")
         fake_server.instances[-1].dies = True
-        await wait_for(pilot, lambda: player.server_state == "failed")
+        await wait_for(pilot, lambda: player.background.server_state == "failed")
         assert "server failed" in status_text(player)
         assert any("exited with code 3" in n.message for n in app._notifications)
         await pilot.press("right")

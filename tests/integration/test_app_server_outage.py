@@ -15,7 +15,7 @@ import pytest
 from clipvi_tui.app import ClipviApp
 from clipvi_tui.config import Settings
 from clipvi_tui.screens.player import PlayerScreen
-from clipvi_tui.server import free_port
+from clipvi_tui.server.serve import free_port
 from clipvi_tui.widgets.status import StatusBar
 from tests.app.appfakes import wait_for
 from tests.conftest import InferenceServer
@@ -45,7 +45,9 @@ async def test_server_down_then_back(inference_server: InferenceServer, tmp_path
     app = ClipviApp(settings, video, graphics="unicode", start_server=False)
     async with app.run_test(size=(120, 40)) as pilot:
         player = app.player
-        await wait_for(pilot, lambda: player.server_state in ("unreachable", "retrying"), 30)
+        await wait_for(
+            pilot, lambda: player.background.server_state in ("unreachable", "retrying"), 30
+        )
         assert "unreachable" in status_text(player) or "retrying" in status_text(player)
 
         # Playback and seeking go on without the server.
@@ -60,8 +62,8 @@ async def test_server_down_then_back(inference_server: InferenceServer, tmp_path
         # The server comes back on the same address: the app reconnects and finishes indexing.
         with CountingProxy(inference_server.url, port=port) as proxy:
             began = time.monotonic()
-            await wait_for(pilot, lambda: player.index_state == "done", 60)
-            assert player.server_state == "connected", status_text(player)
+            await wait_for(pilot, lambda: player.background.index_state == "done", 60)
+            assert player.background.server_state == "connected", status_text(player)
             assert proxy.images_sent() > 0
-            assert player.index_done == 150
+            assert player.background.index_done == 150
             assert time.monotonic() - began < 60

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipvi_tui.synthetic import GroundTruth, render_video
+from clipvi_tui.synthetic.truth import GroundTruth
+from clipvi_tui.synthetic.world import render_video
 from tests.conftest import REPO, InferenceServer
 
 pytestmark = pytest.mark.integration

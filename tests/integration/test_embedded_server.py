@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from clipvi_tui.embedded import is_loopback, should_start
-from clipvi_tui.server import free_port
+from clipvi_tui.server.embedded import is_loopback, should_start
+from clipvi_tui.server.serve import free_port
 from tests.conftest import InferenceServer
 
 pytestmark = pytest.mark.integration

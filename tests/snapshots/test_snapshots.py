@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 
 from clipvi_tui.app import ClipviApp
 from clipvi_tui.config import Settings
-from clipvi_tui.screens.scoreboard import REJECTED
+from clipvi_tui.player.scoreboard import REJECTED
 from clipvi_tui.widgets.chart import SimilarityChart
 from tests.app.appfakes import ColourClient, ready, settle, wait_for
 

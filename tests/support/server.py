@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from clipvi_tui.core.embeddings import server_answers
-from clipvi_tui.embedded import die_with_parent
-from clipvi_tui.server import free_port
+from clipvi_tui.server.embedded import die_with_parent
+from clipvi_tui.server.serve import free_port
 
 START_TIMEOUT = 180.0
 

@@ -60,7 +60,7 @@ def test_export_needs_a_prompt(coded_video: Path, capsys: pytest.CaptureFixture[
 
 
 def test_unreachable_server_exits_3(coded_video: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from clipvi_tui.server import free_port
+    from clipvi_tui.server.serve import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     code = main(["index", str(coded_video), "--api-url", url, "--server", "external"])

@@ -13,8 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-from clipvi_tui import synthetic
-from clipvi_tui.synthetic import COLORS, SHAPES, VISIBLE_FRACTION, GroundTruth, render_video
+from clipvi_tui.synthetic import shapes, truth, world
+from clipvi_tui.synthetic.shapes import COLORS, SHAPES, VISIBLE_FRACTION
+from clipvi_tui.synthetic.truth import GroundTruth
+from clipvi_tui.synthetic.world import render_video
 
 
 def _read_frames(path: Path) -> list[np.ndarray]:
@@ -192,31 +194,31 @@ def test_visible_queries(video: tuple[Path, GroundTruth]) -> None:
 
 def test_occlusion_counts_against_visibility() -> None:
     """Given an object fully covered by a later one, then its visible fraction is zero."""
-    below = synthetic.ObjectState("red", "circle", 50, 50, 10, 0, COLORS["red"])
-    above = synthetic.ObjectState("blue", "square", 50, 50, 20, 0, COLORS["blue"])
-    fractions, masks = synthetic.visible_fractions([below, above], (100, 100))
+    below = shapes.ObjectState("red", "circle", 50, 50, 10, 0, COLORS["red"])
+    above = shapes.ObjectState("blue", "square", 50, 50, 20, 0, COLORS["blue"])
+    fractions, masks = shapes.visible_fractions([below, above], (100, 100))
     assert fractions[0] == 0.0 and not masks[0].any(), "a hidden object must not count"
     assert fractions[1] == pytest.approx(1.0), "the top object is whole"
 
 
 def test_half_out_of_frame_is_about_half_visible() -> None:
     """Given a circle centred on the frame's edge, then about half of it is visible."""
-    circle = synthetic.ObjectState("green", "circle", 0.0, 50.0, 20.0, 0.0, COLORS["green"])
-    (fraction,), _ = synthetic.visible_fractions([circle], (100, 100))
+    circle = shapes.ObjectState("green", "circle", 0.0, 50.0, 20.0, 0.0, COLORS["green"])
+    (fraction,), _ = shapes.visible_fractions([circle], (100, 100))
     assert fraction == pytest.approx(0.5, abs=0.05)
 
 
 def test_sample_frame_is_deterministic_and_labels_follow_region() -> None:
     """Given a seeded sampler, then frames repeat; labels use the region's visible fraction."""
     size = (320, 240)
-    region = synthetic.center_square(size)
-    a = synthetic.sample_frame(np.random.default_rng(3), size, region=region)
-    b = synthetic.sample_frame(np.random.default_rng(3), size, region=region)
+    region = shapes.center_square(size)
+    a = world.sample_frame(np.random.default_rng(3), size, region=region)
+    b = world.sample_frame(np.random.default_rng(3), size, region=region)
     assert np.array_equal(a.image, b.image) and a.fractions == b.fractions
     assert a.image.shape == (240, 320, 3) and a.image.dtype == np.uint8
     for seed in range(50):
-        s = synthetic.sample_frame(np.random.default_rng(seed), size, region=region)
-        again, _ = synthetic.visible_fractions(s.objects, size, region)
+        s = world.sample_frame(np.random.default_rng(seed), size, region=region)
+        again, _ = shapes.visible_fractions(s.objects, size, region)
         assert again == s.fractions
         assert set(s.visible_labels()) <= {(o.color, o.shape) for o in s.objects}
 
@@ -224,14 +226,14 @@ def test_sample_frame_is_deterministic_and_labels_follow_region() -> None:
 def test_mask_to_intervals() -> None:
     """Given runs of True, then inclusive [start, end] pairs come back."""
     flags = np.array([0, 1, 1, 0, 0, 1, 0, 1], dtype=bool)
-    assert synthetic.mask_to_intervals(flags) == [[1, 2], [5, 5], [7, 7]]
-    assert synthetic.mask_to_intervals(np.zeros(3, dtype=bool)) == []
+    assert truth.mask_to_intervals(flags) == [[1, 2], [5, 5], [7, 7]]
+    assert truth.mask_to_intervals(np.zeros(3, dtype=bool)) == []
 
 
 def test_command_line_writes_video_and_truth(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """Given the CLI, when run, then it writes both files and lists the objects."""
     out = tmp_path / "cli.mp4"
-    code = synthetic.main([str(out), "--seed", "5", "--seconds", "6", "--size", "160x120"])
+    code = world.main([str(out), "--seed", "5", "--seconds", "6", "--size", "160x120"])
     assert code == 0
     truth = GroundTruth.from_json(out.with_suffix(".json"))
     assert (truth.width, truth.height, truth.frame_count) == (160, 120, 60)

@@ -2,8 +2,8 @@
 
 Order matters here:
 
-1. The video is probed first, so a bad file ends in one line and exit code 2 (``cli.py`` maps the
-   :class:`~clipvi_tui.core.video.VideoError`) instead of a half-drawn screen.
+1. The video is probed first, so a bad file ends in one line and exit code 2 (``cli.errors``
+   maps the :class:`~clipvi_tui.core.video.VideoError`) instead of a half-drawn screen.
 2. Inside tmux, ``COLORTERM=truecolor`` is set when it is unset. tmux sets ``TERM`` to
    ``screen``/``tmux-256color`` and does not pass ``COLORTERM`` through, so Rich/Textual fall back
    to 256 colours and half-block video bands badly. Every tmux from 3.2 passes 24-bit colour to a

@@ -1,26 +1,21 @@
-"""The headless commands behind ``clipvi-tui index`` and ``clipvi-tui export``.
+"""The headless pipeline behind ``clipvi-tui index`` and ``export``: index what is missing, score.
 
-They print progress to stderr and results to stdout or a file; ``cli.py`` turns their exceptions
-into one-line messages and exit codes.
+Progress goes to stderr; ``cli.errors`` turns the exceptions into one-line messages and exit
+codes. Benchmarks and integration tests call these functions directly.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
+from clipvi_tui.cli.errors import IndexingFailed, Interrupted
+from clipvi_tui.cli.progress import ProgressBar, cancel_on_sigint
 from clipvi_tui.config import Settings
 from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import (
@@ -34,74 +29,11 @@ from clipvi_tui.core.indexer import Indexer, Progress, cached_scores, prompt_vec
 from clipvi_tui.core.similarity import ScoreTable
 
 
-class IndexingFailed(Exception):
-    """Indexing stopped before every frame was embedded; ``str()`` says why."""
-
-
-class Interrupted(Exception):
-    """The user pressed Ctrl-C; what was embedded is cached."""
-
-
 def make_client(settings: Settings) -> InferenceEmbeddingClient:
     """The inference-sdk client the settings describe."""
     return InferenceEmbeddingClient(
         api_url=settings.api_url, api_key=settings.api_key, clip_version=settings.clip_version
     )
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr (plain lines every few seconds when not a terminal)."""
-
-    def __init__(self, stream: TextIO, label: str) -> None:
-        self.stream = stream
-        self.label = label
-        self.tty = stream.isatty()
-        self._last = 0.0
-        self._lock = threading.Lock()
-        self.started = time.monotonic()
-
-    def update(self, p: Progress) -> None:
-        """Redraw, at most 10 times a second (every 2 s without a terminal)."""
-        now = time.monotonic()
-        with self._lock:
-            if not p.finished and now - self._last < (0.1 if self.tty else 2.0):
-                return
-            self._last = now
-            frac = p.done / p.total if p.total else 1.0
-            width = 30
-            fill = int(frac * width)
-            bar = "#" * fill + "." * (width - fill)
-            note = f"  ({p.error})" if p.state == "retrying" and p.error else ""
-            line = (
-                f"{self.label} [{bar}] {p.done}/{p.total} frames {frac:6.1%}  "
-                f"{p.frames_per_s:6.1f} frames/s{note}"
-            )
-            if self.tty:
-                self.stream.write("\r\x1b[2K" + line)
-                if p.finished:
-                    self.stream.write("\n")
-            else:
-                self.stream.write(line + "\n")
-            self.stream.flush()
-
-
-@contextmanager
-def cancel_on_sigint(indexer: Indexer) -> Iterator[None]:
-    """Turn Ctrl-C into a clean cancel: stop decoding, keep what was embedded."""
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum: int, frame: object) -> None:
-        indexer.cancel()
-
-    try:
-        signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread (tests): no signal handling needed
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def checked_prompt_vectors(
@@ -220,33 +152,3 @@ def scores_for(
         return cached_scores(
             cache, client, result.fingerprint, result.sampled, prompts, texts, result.times
         )
-
-
-def format_csv(table: ScoreTable) -> str:
-    """CSV: ``frame,time_s,<prompt>,...``; one row per sampled frame; cosine to 6 decimals."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["frame", "time_s", *table.prompts])
-    for row, (frame, seconds) in enumerate(zip(table.frames, table.times, strict=True)):
-        values = [
-            "" if np.isnan(v) else f"{v:.6f}" for v in table.scores[row]
-        ]  # empty = not embedded
-        writer.writerow([int(frame), f"{seconds:.6f}", *values])
-    return buf.getvalue()
-
-
-def format_json(table: ScoreTable, video: Path, model: str, sample_fps: float | None) -> str:
-    """JSON with the video, model, sampling, frames, times and one score list per prompt."""
-
-    def clean(col: np.ndarray) -> list[float | None]:
-        return [None if np.isnan(v) else round(float(v), 6) for v in col]
-
-    doc = {
-        "video": str(video),
-        "model": model,
-        "sample_fps": "all" if sample_fps is None else sample_fps,
-        "frames": [int(f) for f in table.frames],
-        "time_s": [round(float(t), 6) for t in table.times],
-        "scores": {p: clean(table.scores[:, i]) for i, p in enumerate(table.prompts)},
-    }
-    return json.dumps(doc, indent=1) + "\n"

@@ -15,10 +15,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from clipvi_tui.core.embeddings import server_answers
+
+if TYPE_CHECKING:
+    from clipvi_tui.config import Settings
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 # The real server takes ≈8–12 s to import and build; leave room for a slow, busy machine.
@@ -36,7 +42,7 @@ def is_loopback(api_url: str) -> bool:
 
 def should_start(api_url: str, mode: str) -> bool:
     """Decide whether to start an embedded server for ``api_url`` under ``server: mode``."""
-    from clipvi_tui.server import server_extra_installed
+    from clipvi_tui.server.serve import server_extra_installed
 
     return (
         mode == "auto"
@@ -72,7 +78,7 @@ class EmbeddedServer:
         log_path: Path | None = None,
     ) -> None:
         """Describe the server to start; call :meth:`start` to run it."""
-        from clipvi_tui.server import free_port
+        from clipvi_tui.server.serve import free_port
 
         self.model_dir = model_dir
         self.clip_version = clip_version
@@ -147,3 +153,26 @@ class EmbeddedServer:
         except (ProcessLookupError, subprocess.TimeoutExpired):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, 9)
+
+
+@contextmanager
+def serving(settings: Settings, say: Callable[[str], object] = print) -> Iterator[None]:
+    """Start an embedded Inference server for the run if the settings call for one.
+
+    Updates ``settings.api_url`` to point at it, and stops it afterwards.
+    """
+    if not should_start(settings.api_url, settings.server):
+        yield
+        return
+    server = EmbeddedServer(settings.model_dir, settings.clip_version)
+    say(
+        f"clipvi-tui: no Inference server at {settings.api_url}; starting one on "
+        f"{server.api_url} (takes about 10 s)...",
+    )
+    server.start()
+    try:
+        server.wait_ready()
+        settings.api_url = server.api_url
+        yield
+    finally:
+        server.stop()

@@ -3,6 +3,10 @@
 Workers never touch widgets or reactives; they post one of these (``post_message`` is
 thread-safe) and a handler on the UI thread updates state. High-rate messages implement
 ``can_replace`` so a backlog collapses into the newest one.
+
+Two families: the frame decoder's (:class:`FrameDecoded`, :class:`FrameFailed`), which the screen
+paints, and the background services' (subclasses of :class:`ServiceReport`), which the screen
+hands to :class:`~clipvi_tui.player.background.BackgroundWork` to apply.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from clipvi_tui.core.indexer import Progress
-    from clipvi_tui.screens.frames import DecodedFrame, FrameRequest
+    from clipvi_tui.player.frames import DecodedFrame, FrameRequest
 
 
 class FrameDecoded(Message):
@@ -37,7 +41,11 @@ class FrameFailed(Message):
         self.error = error
 
 
-class CacheLoaded(Message):
+class ServiceReport(Message):
+    """Base of every message a background service job posts (cache, server, indexer, prompts)."""
+
+
+class CacheLoaded(ServiceReport):
     """Vectors already in the cache for this video were read (sent once at start)."""
 
     def __init__(self, indices: np.ndarray, vectors: np.ndarray) -> None:
@@ -47,7 +55,7 @@ class CacheLoaded(Message):
         self.vectors = vectors
 
 
-class EmbeddedServerPrepared(Message):
+class EmbeddedServerPrepared(ServiceReport):
     """A local server should start; the UI (main) thread launches it and sets ``launched``.
 
     Launching from the main thread lets the child die with the app even if the app is killed
@@ -63,7 +71,7 @@ class EmbeddedServerPrepared(Message):
         self.error: BaseException | None = None
 
 
-class ServicesReady(Message):
+class ServicesReady(ServiceReport):
     """The cache is open and an embedding client exists: indexing and prompts can start."""
 
     def __init__(self, cache: Any, client: Any, fingerprint: str) -> None:
@@ -74,7 +82,7 @@ class ServicesReady(Message):
         self.fingerprint = fingerprint
 
 
-class ServicesFailed(Message):
+class ServicesFailed(ServiceReport):
     """The cache could not be opened: the player still plays, without scores."""
 
     def __init__(self, error: str) -> None:
@@ -83,7 +91,7 @@ class ServicesFailed(Message):
         self.error = error
 
 
-class IndexerStarted(Message):
+class IndexerStarted(ServiceReport):
     """The background indexer exists; the screen may now steer it with the playhead."""
 
     def __init__(self, indexer: Any) -> None:
@@ -92,7 +100,7 @@ class IndexerStarted(Message):
         self.indexer = indexer
 
 
-class EmbeddingsStored(Message):
+class EmbeddingsStored(ServiceReport):
     """The indexer stored vectors for these frames (never coalesced: each one adds data)."""
 
     def __init__(self, indices: np.ndarray, vectors: np.ndarray) -> None:
@@ -102,7 +110,7 @@ class EmbeddingsStored(Message):
         self.vectors = vectors
 
 
-class IndexProgressed(Message):
+class IndexProgressed(ServiceReport):
     """Indexing progress changed; a newer report replaces any still waiting."""
 
     def __init__(self, progress: Progress) -> None:
@@ -115,7 +123,7 @@ class IndexProgressed(Message):
         return isinstance(message, IndexProgressed)
 
 
-class PromptEmbedded(Message):
+class PromptEmbedded(ServiceReport):
     """A prompt's text vector is known (from the cache or the server)."""
 
     def __init__(self, text: str, vector: np.ndarray) -> None:
@@ -125,7 +133,7 @@ class PromptEmbedded(Message):
         self.vector = vector
 
 
-class PromptRejected(Message):
+class PromptRejected(ServiceReport):
     """The server refused a prompt (e.g. longer than CLIP's 77 tokens); it will not be retried."""
 
     def __init__(self, text: str, reason: str) -> None:
@@ -135,7 +143,7 @@ class PromptRejected(Message):
         self.reason = reason
 
 
-class PromptDeferred(Message):
+class PromptDeferred(ServiceReport):
     """A prompt could not be embedded now (server down); it is retried later."""
 
     def __init__(self, text: str, reason: str) -> None:
@@ -145,7 +153,7 @@ class PromptDeferred(Message):
         self.reason = reason
 
 
-class ServerStateChanged(Message):
+class ServerStateChanged(ServiceReport):
     """What we know about the Inference server changed.
 
     ``state`` is one of ``unknown``, ``starting``, ``connected``, ``retrying``, ``unreachable``,

@@ -7,8 +7,8 @@ frame is on its way to the UI at a time: the decoder hands a frame over only aft
 previous one was painted (or dropped), so a slow terminal makes the app drop display frames, never
 fall behind with a queue of old ones. Decoding the next frame overlaps with painting this one.
 
-No Textual here: the screen runs :meth:`FrameRenderer.render` on a worker thread and posts the
-result as a message.
+No widgets here: the screen runs :func:`pump_frames` on a thread worker, which posts each decoded
+frame as a :class:`~clipvi_tui.player.messages.FrameDecoded` message for the screen to paint.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from clipvi_tui.core.video import VideoReader
-from clipvi_tui.widgets.graphics import FrameGeometry, fit_frame
+from clipvi_tui.core.video import VideoError, VideoReader
+from clipvi_tui.player.geometry import FrameGeometry, fit_frame
+from clipvi_tui.player.messages import FrameDecoded, FrameFailed
 
 # If the UI never acknowledges a frame (its screen is covered by a dialog and does not refresh),
 # decode the next request anyway after this long.
@@ -213,3 +214,27 @@ def to_rgb(bgr: np.ndarray, width: int, height: int) -> np.ndarray:
         interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
         bgr = cv2.resize(bgr, (max(1, width), max(1, height)), interpolation=interp)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def pump_frames(
+    mailbox: FrameMailbox,
+    renderer: FrameRenderer,
+    post: Callable[[Any], object],
+    cancelled: Callable[[], bool],
+) -> None:
+    """Decode the newest requested frame and post it once the previous one was painted.
+
+    Runs until the mailbox closes or ``cancelled()`` turns true (decoder thread).
+    """
+    while not cancelled() and not mailbox.closed:
+        req = mailbox.take(timeout=0.2)
+        if req is None:
+            continue
+        try:
+            decoded = renderer.render(req)
+        except VideoError as exc:
+            if mailbox.claim(req):
+                post(FrameFailed(req, str(exc)))
+            continue
+        if mailbox.claim(req):
+            post(FrameDecoded(decoded))

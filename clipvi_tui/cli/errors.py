@@ -1,4 +1,5 @@
-"""One place that turns any failure into a one-line message and an exit code.
+"""Exit codes, the command line's own errors, and the one place that maps any failure to a
+one-line message and an exit code.
 
 Set ``CLIPVI_DEBUG=1`` to get the traceback of an unexpected error as well.
 """
@@ -15,10 +16,20 @@ EXIT_SERVER = 3
 EXIT_INTERRUPTED = 130
 
 
+class UsageError(Exception):
+    """Bad command-line input; ``str()`` is the message."""
+
+
+class IndexingFailed(Exception):
+    """Indexing stopped before every frame was embedded; ``str()`` says why."""
+
+
+class Interrupted(Exception):
+    """The user pressed Ctrl-C; what was embedded is cached."""
+
+
 def exit_code_for(exc: BaseException) -> tuple[int, str]:
     """The exit code and one-line message for ``exc``."""
-    from clipvi_tui.cli import UsageError
-    from clipvi_tui.commands import IndexingFailed, Interrupted
     from clipvi_tui.config import ConfigError
     from clipvi_tui.core.cache import CacheError
     from clipvi_tui.core.embeddings import (
@@ -29,8 +40,8 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
         ServerUnreachable,
     )
     from clipvi_tui.core.video import VideoError
-    from clipvi_tui.embedded import EmbeddedServerError
-    from clipvi_tui.server import ServeError
+    from clipvi_tui.server.embedded import EmbeddedServerError
+    from clipvi_tui.server.serve import ServeError
 
     message = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, Interrupted):

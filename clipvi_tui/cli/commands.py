@@ -1,0 +1,128 @@
+"""One handler per command: turn parsed arguments into settings, run, return an exit code.
+
+The TUI and the server package are imported only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from clipvi_tui.cli.errors import EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from clipvi_tui.config import Settings
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Merge the parsed options with the environment and config.yaml into settings."""
+    from clipvi_tui.config import load_settings
+
+    return load_settings(
+        {
+            "config": args.config,
+            "api_url": args.api_url,
+            "api_key": args.api_key,
+            "clip_version": args.clip_version,
+            "sample_fps": args.sample_fps,
+            "cache_dir": args.cache_dir,
+            "prompts": args.prompts,
+            "video_path": args.video,
+            "server": args.server,
+            "model_dir": args.model_dir,
+            **({"graphics": args.graphics} if getattr(args, "graphics", None) else {}),
+        }
+    )
+
+
+def video_of(settings: Settings) -> Path:
+    """The video to work on.
+
+    Raises:
+        UsageError: if none is given or the file does not exist.
+    """
+    if settings.video_path is None:
+        raise UsageError("no video given (pass VIDEO or set video_path in config.yaml)")
+    if not settings.video_path.is_file():
+        raise UsageError(f"video not found: {settings.video_path}")
+    return Path(settings.video_path)
+
+
+def run_index_command(args: argparse.Namespace) -> int:
+    """``clipvi-tui index``: embed every sampled frame and the prompts, then say how far it got."""
+    from clipvi_tui.cli.indexing import run_index
+    from clipvi_tui.server.embedded import serving
+
+    settings = settings_from(args)
+    video = video_of(settings)
+    with serving(settings, say=lambda m: print(m, file=sys.stderr)):
+        result = run_index(settings, video, settings.prompts)
+    rate = result.embedded_now / result.seconds if result.seconds > 0 else 0.0
+    print(
+        f"{video.name}: {result.progress.done}/{result.progress.total} frames cached "
+        f"({result.embedded_now} embedded now in {result.seconds:.1f} s, {rate:.1f} frames/s)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def run_export_command(args: argparse.Namespace) -> int:
+    """``clipvi-tui export``: per-frame scores as CSV or JSON, to stdout or ``-o FILE``."""
+    from clipvi_tui.cli.formats import format_csv, format_json
+    from clipvi_tui.cli.indexing import make_client, scores_for
+    from clipvi_tui.server.embedded import serving
+
+    settings = settings_from(args)
+    video = video_of(settings)
+    if not settings.prompts:
+        raise UsageError("export needs at least one prompt (-p PROMPT or CLIP in config.yaml)")
+    fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
+    with serving(settings, say=lambda m: print(m, file=sys.stderr)):
+        client = make_client(settings)
+        table = scores_for(settings, video, settings.prompts, client=client)
+    if fmt == "csv":
+        text = format_csv(table)
+    else:
+        text = format_json(table, video, client.model_id, settings.sample_fps)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def run_serve_command(args: argparse.Namespace) -> int:
+    """``clipvi-tui serve``: run the real Inference server in this process until interrupted."""
+    from clipvi_tui.config import load_settings
+    from clipvi_tui.server.serve import serve
+
+    settings = load_settings({"config": args.config})
+    model_dir = Path(args.model_dir) if args.model_dir else settings.model_dir
+    extra: dict[str, Path] = {}
+    for item in args.extra_model:
+        version, sep, folder = item.partition("=")
+        if not sep or not version or not folder:
+            raise UsageError(f"--extra-model wants VERSION=DIR, not {item!r}")
+        extra[version] = Path(folder)
+    serve(
+        host=args.host,
+        port=args.port,
+        model_dir=model_dir,
+        clip_version=args.clip_version or settings.clip_version,
+        extra_models=extra,
+    )
+    return EXIT_OK
+
+
+def run_app_command(args: argparse.Namespace) -> int:
+    """``clipvi-tui [VIDEO]``: open the terminal app."""
+    settings = settings_from(args)
+    video = video_of(settings)
+    from clipvi_tui.launcher import launch
+
+    return launch(settings, video)

@@ -1,0 +1,42 @@
+"""Export formats of per-frame scores: CSV and JSON (times are the frames' own, in seconds)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from clipvi_tui.core.similarity import ScoreTable
+
+
+def format_csv(table: ScoreTable) -> str:
+    """CSV: ``frame,time_s,<prompt>,...``; one row per sampled frame; cosine to 6 decimals."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["frame", "time_s", *table.prompts])
+    for row, (frame, seconds) in enumerate(zip(table.frames, table.times, strict=True)):
+        values = [
+            "" if np.isnan(v) else f"{v:.6f}" for v in table.scores[row]
+        ]  # empty = not embedded
+        writer.writerow([int(frame), f"{seconds:.6f}", *values])
+    return buf.getvalue()
+
+
+def format_json(table: ScoreTable, video: Path, model: str, sample_fps: float | None) -> str:
+    """JSON with the video, model, sampling, frames, times and one score list per prompt."""
+
+    def clean(col: np.ndarray) -> list[float | None]:
+        return [None if np.isnan(v) else round(float(v), 6) for v in col]
+
+    doc = {
+        "video": str(video),
+        "model": model,
+        "sample_fps": "all" if sample_fps is None else sample_fps,
+        "frames": [int(f) for f in table.frames],
+        "time_s": [round(float(t), 6) for t in table.times],
+        "scores": {p: clean(table.scores[:, i]) for i, p in enumerate(table.prompts)},
+    }
+    return json.dumps(doc, indent=1) + "\n"

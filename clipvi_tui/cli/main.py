@@ -1,0 +1,42 @@
+"""Entry point of ``clipvi-tui``: dispatch, and where every failure becomes an exit code.
+
+``clipvi-tui [VIDEO] [-p PROMPT ...]`` opens the terminal app; ``index``, ``export`` and ``serve``
+are subcommands. Every failure a user can cause ends in one line on stderr and a non-zero exit:
+2 for usage, input and configuration, 3 when the Inference server is unreachable or failing,
+130 on Ctrl-C (see ``cli.errors``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from clipvi_tui.cli import commands
+from clipvi_tui.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, exit_code_for
+from clipvi_tui.cli.parser import SUBCOMMANDS, build_parsers
+
+HANDLERS = {
+    "index": commands.run_index_command,
+    "export": commands.run_export_command,
+    "serve": commands.run_serve_command,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``clipvi-tui`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    app_parser, sub_parser = build_parsers()
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            args = sub_parser.parse_args(argv)
+            return HANDLERS[args.command](args)
+        return commands.run_app_command(app_parser.parse_args(argv))
+    except SystemExit as exc:  # argparse: --help, --version, or a usage error (code 2)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    except KeyboardInterrupt:
+        print("clipvi-tui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        code, message = exit_code_for(exc)
+        print(f"clipvi-tui: {message}", file=sys.stderr)
+        return code

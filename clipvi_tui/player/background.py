@@ -1,0 +1,316 @@
+"""The player's background work: services, indexing and prompt embedding, owned by the screen.
+
+Composition, not a mixin: the player screen owns one :class:`BackgroundWork`. It starts the
+thread workers through the screen (so they belong to it and are cancelled with it); the worker
+bodies in :mod:`~clipvi_tui.player.services` post typed messages to the screen; the screen hands
+each :class:`~clipvi_tui.player.messages.ServiceReport` back to :meth:`BackgroundWork.apply`,
+which updates the state kept here and says what the screen must redraw. Nothing here touches a
+widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from textual.message import Message
+from textual.timer import Timer
+from textual.worker import get_current_worker
+
+from clipvi_tui.core.indexer import Indexer
+from clipvi_tui.player import services
+from clipvi_tui.player.context import CANCEL_GRACE_S, PlayerConfig, ServiceHandles
+from clipvi_tui.player.messages import (
+    CacheLoaded,
+    EmbeddedServerPrepared,
+    EmbeddingsStored,
+    IndexerStarted,
+    IndexProgressed,
+    PromptDeferred,
+    PromptEmbedded,
+    PromptRejected,
+    ServerStateChanged,
+    ServiceReport,
+    ServicesFailed,
+    ServicesReady,
+)
+from clipvi_tui.player.scoreboard import PENDING, REJECTED, ScoreBoard
+
+# A deferred prompt is retried after this long (sooner if the server comes back).
+PROMPT_RETRY_S = 3.0
+
+Notify = Callable[[str, str], None]  # (message, severity)
+
+
+class WorkerHost(Protocol):
+    """What :class:`BackgroundWork` needs from the screen that owns it."""
+
+    def run_worker(
+        self,
+        work: Callable[[], None],
+        name: str | None = "",
+        group: str = "default",
+        description: str = "",
+        exit_on_error: bool = True,
+        start: bool = True,
+        exclusive: bool = False,
+        thread: bool = False,
+    ) -> Any:
+        """Start ``work`` as a Textual worker belonging to the host."""
+        ...
+
+    def post_message(self, message: Message) -> bool:
+        """Post ``message`` to the host (thread-safe)."""
+        ...
+
+    def set_timer(self, delay: float, callback: Callable[[], None] | None = None) -> Timer:
+        """Call ``callback`` once after ``delay`` seconds, on the UI thread."""
+        ...
+
+
+@dataclass(frozen=True)
+class Redraw:
+    """What a report changed, so the screen redraws only that.
+
+    Attributes:
+        board: scores or prompts changed (chart and prompt panel).
+        live: the board change is new embeddings from live indexing (drawn within a second).
+        status: the status bar changed.
+    """
+
+    board: bool = False
+    live: bool = False
+    status: bool = False
+
+
+class BackgroundWork:
+    """Runs the player's services, indexer and prompt embedding, and keeps what they report."""
+
+    def __init__(
+        self, host: WorkerHost, config: PlayerConfig, board: ScoreBoard, notify: Notify
+    ) -> None:
+        """Prepare the jobs for ``config``; nothing starts until :meth:`start`.
+
+        Args:
+            host: the screen that runs the workers and receives their messages.
+            config: what to play and how to reach the server.
+            board: the score board the reports fill (shared with the screen).
+            notify: shows a one-line message to the user.
+        """
+        self.host = host
+        self.config = config
+        self.board = board
+        self._notify = notify
+        self.handles = ServiceHandles()
+        self.ready: ServicesReady | None = None
+        self.indexer: Indexer | None = None
+        self.server_state = "unknown"
+        self.index_done = 0
+        self.index_rate = 0.0
+        self.index_state = "waiting"
+        self.playhead = 0  # the raw frame the indexer should embed from next
+        self._in_flight_prompts: set[str] = set()
+        self._retry_timer: Timer | None = None
+        self._last_error = ""
+        self.shut_down = False
+
+    # -- control ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the cache and start the services (a worker); indexing follows when ready."""
+        self.host.run_worker(
+            self._services_job,
+            name="services",
+            group="services",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def set_playhead(self, frame: int) -> None:
+        """Embed frames from raw ``frame`` onwards next."""
+        self.playhead = frame
+        if self.indexer is not None:
+            self.indexer.set_playhead(frame)
+
+    def embed_pending(self) -> None:
+        """Send prompts without a vector (and not already on their way) to a worker."""
+        ready = self.ready
+        if ready is None or ready.client is None:
+            return
+        todo = [t for t in self.board.pending() if t not in self._in_flight_prompts]
+        if todo:
+            self._in_flight_prompts.update(todo)
+            self.host.run_worker(
+                lambda: self._prompts_job(ready, todo),
+                name="prompt embedding",
+                group="prompts",
+                thread=True,
+                exit_on_error=False,
+            )
+
+    def notify_once(self, text: str, severity: str = "information") -> None:
+        """Notify, but not the same message twice in a row (retry loops repeat themselves)."""
+        if text != self._last_error:
+            self._last_error = text
+            self._notify(text, severity)
+
+    def begin_shutdown(self) -> Any:
+        """Stop indexing (idempotent); returns the embedded server to stop after the workers."""
+        self.shut_down = True
+        with self.handles.lock:
+            indexer, server = self.handles.indexer, self.handles.server
+        if indexer is not None:
+            indexer.cancel()
+        return server
+
+    def finish_shutdown(self, server: Any) -> None:
+        """Close the cache once no job uses it, then stop an embedded server.
+
+        Cancelled jobs wind down within the grace period unless stuck on a hung server; then the
+        cache stays open and closes with the process.
+        """
+        self.handles.close_cache(timeout=CANCEL_GRACE_S * 2)
+        if server is not None:
+            server.stop()
+
+    # -- worker bodies (threads) --------------------------------------------------------------
+
+    def _services_job(self) -> None:
+        worker = get_current_worker()
+        services.start_services(
+            self.config, self.handles, self.host.post_message, lambda: worker.is_cancelled
+        )
+
+    def _indexer_job(self, ready: ServicesReady, start_frame: int) -> None:
+        worker = get_current_worker()
+        services.run_indexer(
+            self.config,
+            self.handles,
+            ready,
+            start_frame,
+            self.host.post_message,
+            lambda: worker.is_cancelled,
+        )
+
+    def _prompts_job(self, ready: ServicesReady, texts: list[str]) -> None:
+        worker = get_current_worker()
+        services.embed_prompts(
+            self.handles, ready, texts, self.host.post_message, lambda: worker.is_cancelled
+        )
+
+    # -- reports (UI thread) ------------------------------------------------------------------
+
+    def apply(self, message: ServiceReport) -> Redraw:
+        """Take in what a job reported; returns what the screen must redraw."""
+        handler = self._HANDLERS.get(type(message))
+        if handler is None:
+            return Redraw()
+        return handler(self, message)
+
+    def _cache_loaded(self, message: CacheLoaded) -> Redraw:
+        """Whatever the cache already held for this video shows at once."""
+        self.board.add_frames(message.indices, message.vectors)
+        self.index_done = self.board.embedded
+        return Redraw(board=True, status=True)
+
+    def _server_prepared(self, message: EmbeddedServerPrepared) -> Redraw:
+        """Start the local server from this (main) thread so it dies with the app."""
+        try:
+            if not self.shut_down:
+                message.server.start()
+        except Exception as exc:
+            message.error = exc
+        finally:
+            message.launched.set()
+        return Redraw()
+
+    def _services_ready(self, message: ServicesReady) -> Redraw:
+        """Start indexing and embed the prompts that have no vector yet."""
+        self.ready = message
+        if message.client is None:
+            self.index_state = "failed"
+            return Redraw(status=True)
+        start = self.playhead
+        self.host.run_worker(
+            lambda: self._indexer_job(message, start),
+            name="indexer",
+            group="indexer",
+            thread=True,
+            exit_on_error=False,
+        )
+        self.embed_pending()
+        return Redraw(status=True)
+
+    def _services_failed(self, message: ServicesFailed) -> Redraw:
+        """No cache, no scores: say why; playback goes on."""
+        self.index_state = "failed"
+        self.notify_once(f"No embeddings: {message.error}", severity="error")
+        return Redraw(status=True)
+
+    def _indexer_started(self, message: IndexerStarted) -> Redraw:
+        """Keep the indexer to steer it with the playhead."""
+        self.indexer = message.indexer
+        message.indexer.set_playhead(self.playhead)
+        return Redraw()
+
+    def _embeddings_stored(self, message: EmbeddingsStored) -> Redraw:
+        """Score the newly embedded frames (the chart fills in)."""
+        self.board.add_frames(message.indices, message.vectors)
+        return Redraw(board=True, live=True)
+
+    def _index_progressed(self, message: IndexProgressed) -> Redraw:
+        """Update the indexing part of the status bar."""
+        p = message.progress
+        self.index_done, self.index_rate, self.index_state = p.done, p.frames_per_s, p.state
+        if p.state == "failed" and p.error:
+            self.notify_once(f"Indexing stopped: {p.error}", severity="error")
+        return Redraw(status=True)
+
+    def _server_state_changed(self, message: ServerStateChanged) -> Redraw:
+        """Show the server state; retry waiting prompts when it is back."""
+        previous, self.server_state = self.server_state, message.state
+        if message.state == "failed" and message.detail:
+            self.notify_once(message.detail, severity="error")
+        if message.state == "connected" and previous != "connected":
+            self.embed_pending()
+        return Redraw(status=True)
+
+    def _prompt_embedded(self, message: PromptEmbedded) -> Redraw:
+        """Score the whole video against the new prompt at once."""
+        self._in_flight_prompts.discard(message.text)
+        changed = self.board.set_vector(message.text, message.vector)
+        return Redraw(board=changed)
+
+    def _prompt_rejected(self, message: PromptRejected) -> Redraw:
+        """Mark the prompt ✗ with the reason and tell the user."""
+        self._in_flight_prompts.discard(message.text)
+        self.board.mark(message.text, REJECTED, message.reason)
+        self._notify(f"Prompt rejected: {message.reason}", "error")
+        return Redraw(board=True)
+
+    def _prompt_deferred(self, message: PromptDeferred) -> Redraw:
+        """Keep the prompt pending and try again a little later."""
+        self._in_flight_prompts.discard(message.text)
+        self.board.mark(message.text, PENDING, f"waiting for the server ({message.reason})")
+        if self._retry_timer is None:
+            self._retry_timer = self.host.set_timer(PROMPT_RETRY_S, self._retry_prompts)
+        return Redraw(board=True)
+
+    def _retry_prompts(self) -> None:
+        self._retry_timer = None
+        self.embed_pending()
+
+    _HANDLERS: ClassVar[dict[type, Callable[[BackgroundWork, Any], Redraw]]] = {
+        CacheLoaded: _cache_loaded,
+        EmbeddedServerPrepared: _server_prepared,
+        ServicesReady: _services_ready,
+        ServicesFailed: _services_failed,
+        IndexerStarted: _indexer_started,
+        EmbeddingsStored: _embeddings_stored,
+        IndexProgressed: _index_progressed,
+        ServerStateChanged: _server_state_changed,
+        PromptEmbedded: _prompt_embedded,
+        PromptRejected: _prompt_rejected,
+        PromptDeferred: _prompt_deferred,
+    }

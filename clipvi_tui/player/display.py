@@ -1,0 +1,69 @@
+"""Which frame the video view should show, and whether a decoded frame is still wanted (no widgets).
+
+The screen asks for frames through a :class:`FrameDisplay`; the decoder thread answers through the
+mailbox; :meth:`FrameDisplay.accept` decides whether an answer is painted or dropped as stale, and
+the display keeps the counters (seek latency, dropped frames, paint times) in
+:class:`~clipvi_tui.player.stats.PlayerStats`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from clipvi_tui.player.frames import DecodedFrame, FrameMailbox, FrameRequest
+from clipvi_tui.player.stats import PlayerStats
+
+
+class FrameDisplay:
+    """Frame requests out, decoded frames in: the UI thread's side of the frame pipeline."""
+
+    def __init__(self, mailbox: FrameMailbox, stats: PlayerStats) -> None:
+        """Serve the screen through ``mailbox`` and count into ``stats``."""
+        self.mailbox = mailbox
+        self.stats = stats
+        self.generation = 0  # bumped on every user seek; older decoded frames are stale
+        self._seek_started: tuple[int, float] | None = None
+        self._shown_frame = -1
+
+    def seeked(self) -> None:
+        """The user moved the position: frames decoded for the old one are stale from now on."""
+        self.generation += 1
+        self._seek_started = (self.generation, time.perf_counter())
+
+    def request(self, frame: int, cols: int, rows: int) -> None:
+        """Ask the decoder for raw ``frame`` in a ``cols`` × ``rows`` cell box."""
+        if cols > 0 and rows > 0:
+            self.mailbox.request(FrameRequest(frame, self.generation, cols, rows))
+
+    def accept(self, decoded: DecodedFrame, playing: bool) -> bool:
+        """True if ``decoded`` should be painted; a stale frame is dropped (and acknowledged).
+
+        While playing, a frame older than the one on screen is stale too: painting it would make
+        the picture jump back.
+        """
+        req = decoded.request
+        stale = req.generation != self.generation or (playing and req.frame < self._shown_frame)
+        if stale:
+            self.stats.dropped += 1
+            self.mailbox.painted()
+            return False
+        self._shown_frame = req.frame
+        if self._seek_started is not None and self._seek_started[0] == req.generation:
+            waited = time.perf_counter() - self._seek_started[1]
+            self.stats.seek_arrivals.append((waited, decoded.seconds))
+        return True
+
+    def painted(self, generation: int) -> None:
+        """A frame of ``generation`` reached the screen: let the decoder go on, count it."""
+        now = time.perf_counter()
+        self.mailbox.painted()
+        self.stats.paints += 1
+        self.stats.paint_times.append(now)
+        if self._seek_started is not None and self._seek_started[0] == generation:
+            self.stats.seek_latencies.append(now - self._seek_started[1])
+            self._seek_started = None
+
+    def failed(self, request: FrameRequest) -> bool:
+        """A frame could not be decoded; True if it was the one the screen still wants."""
+        self.mailbox.painted()
+        return request.generation == self.generation
