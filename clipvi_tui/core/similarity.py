@@ -1,4 +1,6 @@
-"""Scores from vectors: cosine matrices, smoothing, softmax, thresholds and segments (pure numpy).
+"""Scores from vectors: cosine matrices and the score table (pure numpy).
+
+Views, smoothing, thresholds and segments live in ``views``, ``moments`` and ``analysis``.
 
 Missing frames (not embedded yet) are NaN throughout, never zero: a zero would draw as a real,
 very low score and lie to the user.
@@ -6,7 +8,6 @@ very low score and lie to the user.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,61 +96,3 @@ def score_table(
         scores=scores,
         times=np.asarray(times, dtype=np.float64),
     )
-
-
-def moving_average(values: np.ndarray, window: int) -> np.ndarray:
-    """Centred moving average that skips NaNs (a gap stays a gap, its edges stay honest)."""
-    v = np.asarray(values, dtype=np.float64)
-    if window <= 1 or v.size == 0:
-        return v.astype(np.float32)
-    ok = ~np.isnan(v)
-    kernel = np.ones(window)
-    sums = np.convolve(np.where(ok, v, 0.0), kernel, mode="same")
-    counts = np.convolve(ok.astype(np.float64), kernel, mode="same")
-    out = np.divide(sums, counts, out=np.full_like(sums, np.nan), where=counts > 0)
-    out[~ok] = np.nan
-    return out.astype(np.float32)
-
-
-def softmax(scores: np.ndarray, temperature: float = 100.0) -> np.ndarray:
-    """Per-frame softmax over prompts with CLIP's logit scale (100), NaN rows kept NaN."""
-    s = np.asarray(scores, dtype=np.float64) * temperature
-    if s.size == 0:
-        return s.astype(np.float32)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows stay NaN
-        e = np.exp(s - np.nanmax(s, axis=1, keepdims=True))
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def segments(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Runs of True in ``mask`` as ``(start, end_inclusive)`` positions."""
-    m = np.asarray(mask, dtype=bool)
-    if m.size == 0:
-        return []
-    edges = np.diff(np.concatenate(([0], m.astype(np.int8), [0])))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1) - 1
-    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
-
-
-def midpoint_threshold(values: np.ndarray) -> float:
-    """A threshold between a curve's low and high clusters (two-means on the finite values).
-
-    Used when nobody gave a threshold: it needs no labels, only a curve that has both states.
-    """
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return float("nan")
-    lo, hi = float(v.min()), float(v.max())
-    t = (lo + hi) / 2
-    for _ in range(50):
-        low, high = v[v <= t], v[v > t]
-        if low.size == 0 or high.size == 0:
-            break
-        nt = (low.mean() + high.mean()) / 2
-        if abs(nt - t) < 1e-9:
-            break
-        t = nt
-    return float(t)

@@ -1,0 +1,421 @@
+"""From a score curve to moments: smoothing in seconds, thresholds, segments and spikes.
+
+Pure numpy. A curve is aligned with its frames' times (``ScoreTable.times`` or the board's
+times: presentation timestamps, never recomputed from a frame rate) and is NaN where a frame is
+not embedded yet. Nothing here ever bridges such a gap: smoothing averages only within a run of
+embedded frames, segments neither merge nor pad across one, and a change is only measured
+between two embedded neighbours.
+
+The ``auto`` threshold (:func:`auto_threshold`) must be able to say "no segment", which plain
+two-means cannot (it splits every curve, noise included). It accepts a split only when
+
+1. there are enough embedded frames (:data:`MIN_AUTO_FRAMES`) to tell two states apart;
+2. the two states are **separated**: the high state's median stands at least
+   :data:`SEPARATION` noise units above the low state's, where the noise unit is the robust
+   frame-to-frame jitter of the unsmoothed curve (:func:`noise_scale`). This standardisation is
+   not inflated by the states themselves (a curve's own MAD is, when its object is on screen a
+   third of the time), and pure noise never passes it: Otsu's halves of white noise sit ≈1.4
+   noise units apart (measured p99.9 < 8 from 15 frames up);
+3. the high state is **present**: its median reaches the view's presence floor
+   (:func:`clipvi_tui.core.views.presence_floors`). Separation alone is not enough on real
+   curves: a prompt whose object never appears still steps up when something like it enters
+   (the demo model's "a red circle" rises from −0.25 to +0.05 while a purple circle is on
+   screen), and so do all prompts at a scene cut. States under the floor are peeled off and
+   the split is searched again above them, so a partial-match plateau is never a segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from clipvi_tui.core.views import MAD_TO_SD
+
+# Fewest embedded frames from which ``auto`` tries to find two states.
+MIN_AUTO_FRAMES = 15
+# How far apart (in noise units) the state medians must be for ``auto`` to accept a split.
+SEPARATION = 8.0
+# Smallest noise unit: float16 cache vectors give cosines to ≈5e-4, so smaller "jitter" is
+# quantisation, and a flat curve with one odd frame must not count as two states.
+MIN_NOISE = 1e-3
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True in ``mask`` as ``(start, end_inclusive)`` positions."""
+    m = np.asarray(mask, dtype=bool)
+    if m.size == 0:
+        return []
+    edges = np.diff(np.concatenate(([0], m.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def _run_bounds(finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every position, the first and last position of its run of finite values."""
+    n = len(finite)
+    first = np.zeros(n, dtype=np.int64)
+    last = np.zeros(n, dtype=np.int64)
+    for a, b in true_runs(finite):
+        first[a : b + 1] = a
+        last[a : b + 1] = b
+    return first, last
+
+
+# -- smoothing ----------------------------------------------------------------------------------
+
+
+def smooth(values: np.ndarray, times: np.ndarray, seconds: float) -> np.ndarray:
+    """Centred moving average over a window of ``seconds``, within runs of embedded frames.
+
+    Each value becomes the mean of the values whose times lie within ``seconds / 2`` of its
+    own, counting only the frames of its own run of finite values: a frame never borrows from
+    across a gap of frames that are not embedded yet, and a gap stays a gap. Windows are in
+    seconds, from ``times``, so the same setting means the same on every sampling rate and on
+    variable-frame-rate videos.
+
+    Args:
+        values: ``[N]`` curve, NaN where not embedded.
+        times: ``[N]`` ascending times in seconds.
+        seconds: window width; 0 or less returns the curve unchanged.
+
+    Returns:
+        ``[N]`` float64.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    t = np.asarray(times, dtype=np.float64)
+    if seconds <= 0 or v.size == 0:
+        return v.copy()
+    if t.shape != v.shape:
+        raise ValueError(f"{len(t)} times for {len(v)} values")
+    finite = np.isfinite(v)
+    first, last = _run_bounds(finite)
+    sums = np.concatenate(([0.0], np.cumsum(np.where(finite, v, 0.0))))
+    half = seconds / 2
+    # A tiny tolerance keeps a frame exactly half a window away inside it despite float error.
+    lo = np.maximum(np.searchsorted(t, t - half - 1e-9, side="left"), first)
+    hi = np.minimum(np.searchsorted(t, t + half + 1e-9, side="right") - 1, last)
+    out = np.full_like(v, np.nan)
+    ok = finite & (hi >= lo)
+    out[ok] = (sums[hi[ok] + 1] - sums[lo[ok]]) / (hi[ok] - lo[ok] + 1)
+    return out
+
+
+# -- thresholds ---------------------------------------------------------------------------------
+
+
+def changes(values: np.ndarray) -> np.ndarray:
+    """``[N]`` change from the previous sample; NaN at 0 and wherever either one is missing."""
+    v = np.asarray(values, dtype=np.float64)
+    out = np.full_like(v, np.nan)
+    if v.size > 1:
+        out[1:] = v[1:] - v[:-1]
+    return out
+
+
+def noise_scale(values: np.ndarray) -> float:
+    """The frame-to-frame jitter of a curve, as a standard deviation of one value.
+
+    From the changes between embedded neighbours: ``max(1.4826·MAD, ½·SD) / √2``. The MAD
+    ignores the few large changes where a state begins or ends; the SD term keeps a short curve
+    whose changes happen to nearly agree from looking noise-free. Never below :data:`MIN_NOISE`.
+    """
+    d = changes(values)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return MIN_NOISE
+    robust = MAD_TO_SD * float(np.median(np.abs(d - np.median(d))))
+    classic = float(d.std())
+    return max(max(robust, 0.5 * classic) / np.sqrt(2.0), MIN_NOISE)
+
+
+def otsu_split(values: np.ndarray) -> float | None:
+    """Otsu's threshold of the finite values: the cut that maximises between-class variance.
+
+    Returns:
+        The midpoint between the two values either side of the best cut; None when fewer than
+        two distinct finite values exist.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    s = np.sort(v[np.isfinite(v)])
+    n = s.size
+    if n < 2 or s[0] == s[-1]:
+        return None
+    c = np.cumsum(s)
+    k = np.arange(1, n)
+    m_low = c[:-1] / k
+    m_high = (c[-1] - c[:-1]) / (n - k)
+    between = k * (n - k) * (m_high - m_low) ** 2
+    between[s[1:] == s[:-1]] = -1.0  # a cut must fall between two different values
+    i = int(np.argmax(between))
+    return float((s[i] + s[i + 1]) / 2)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The threshold of one curve and where it came from.
+
+    Attributes:
+        value: frames at or above it are "on"; None = no segment.
+        rule: ``auto`` or ``fixed``.
+        reason: why ``value`` is None (empty otherwise), in words for the user.
+    """
+
+    value: float | None
+    rule: str
+    reason: str = ""
+
+
+def _medians(v: np.ndarray, t: float) -> tuple[float, float]:
+    return float(np.median(v[v <= t])), float(np.median(v[v > t]))
+
+
+def auto_threshold(
+    values: np.ndarray, *, floor: float, noise_ref: np.ndarray | None = None
+) -> Threshold:
+    """A threshold derived from the curve itself, or None when it has no separated high state.
+
+    See the module docstring for the rule. The returned value is Otsu's cut between the
+    present high state and the states below it, never above ``floor`` when the low state is
+    itself present (then every frame above the floor counts).
+
+    Args:
+        values: the curve to threshold (possibly smoothed), NaN where not embedded.
+        floor: the presence floor in the curve's units.
+        noise_ref: the curve before smoothing, to measure the noise on (smoothing hides white
+            noise's jitter, which would make noise look separated); defaults to ``values``.
+
+    Returns:
+        A :class:`Threshold` with rule ``auto``.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size < MIN_AUTO_FRAMES:
+        return Threshold(None, "auto", f"fewer than {MIN_AUTO_FRAMES} frames embedded")
+    sigma = noise_scale(values if noise_ref is None else noise_ref)
+    cut = otsu_split(v)
+    if cut is None:
+        return Threshold(None, "auto", "the curve is flat")
+    low, high = _medians(v, cut)
+    if high - low < SEPARATION * sigma:
+        return Threshold(None, "auto", "no separated high state (the curve is noise or drift)")
+    while True:
+        upper = v[v > cut]
+        sub = otsu_split(upper)
+        sub_ok = sub is not None and np.ptp(_medians(upper, sub)) >= SEPARATION * sigma
+        if high >= floor:
+            # Peel off a partial-match plateau under the floor inside the high state.
+            if sub is not None and sub_ok:
+                sub_low, sub_high = _medians(upper, sub)
+                if sub_low < floor <= sub_high:
+                    cut, low, high = sub, sub_low, sub_high
+                    continue
+            return Threshold(min(cut, floor) if low >= floor else cut, "auto")
+        if sub is None or not sub_ok:
+            return Threshold(
+                None, "auto", f"the high state ({high:.3g}) stays below the presence floor"
+            )
+        cut = sub
+        low, high = _medians(upper, sub)
+
+
+def resolve_threshold(
+    values: np.ndarray,
+    fixed: float | None,
+    *,
+    floor: float,
+    noise_ref: np.ndarray | None = None,
+) -> Threshold:
+    """``fixed`` as a :class:`Threshold`, or the :func:`auto_threshold` when it is None."""
+    if fixed is not None:
+        return Threshold(float(fixed), "fixed")
+    return auto_threshold(values, floor=floor, noise_ref=noise_ref)
+
+
+# -- segments -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of frames at or above a prompt's threshold.
+
+    Frames are raw 0-based frame indices of sampled frames, times their seconds; ``start`` …
+    ``end`` and ``peak`` are positions in the curve (inclusive).
+    """
+
+    prompt: str
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    peak_frame: int
+    peak_s: float
+    peak_score: float
+    mean_score: float
+    start: int
+    end: int
+    peak: int
+
+    def to_dict(self) -> dict[str, object]:
+        """The exported fields, in export order (positions left out)."""
+        d = asdict(self)
+        for key in ("start", "end", "peak"):
+            d.pop(key)
+        return d
+
+
+SEGMENT_FIELDS = (
+    "prompt",
+    "start_frame",
+    "end_frame",
+    "start_s",
+    "end_s",
+    "peak_frame",
+    "peak_s",
+    "peak_score",
+    "mean_score",
+)
+
+
+def _merge_runs(
+    runs: list[tuple[int, int]], times: np.ndarray, finite: np.ndarray, max_gap_s: float
+) -> list[tuple[int, int]]:
+    """Join runs whose gap is at most ``max_gap_s`` of embedded frames."""
+    out: list[tuple[int, int]] = []
+    for a, b in runs:
+        if out:
+            pa, pb = out[-1]
+            bridge_known = bool(finite[pb + 1 : a].all())
+            if bridge_known and times[a] - times[pb] <= max_gap_s + 1e-9:
+                out[-1] = (pa, b)
+                continue
+        out.append((a, b))
+    return out
+
+
+def find_segments(
+    prompt: str,
+    values: np.ndarray,
+    times: np.ndarray,
+    frames: np.ndarray,
+    threshold: float | None,
+    *,
+    max_gap_s: float = 0.0,
+    min_length_s: float = 0.0,
+    pad_s: float = 0.0,
+) -> list[Segment]:
+    """Frames at or above ``threshold``, merged into segments.
+
+    Runs closer than ``max_gap_s`` are joined (never across frames that are not embedded);
+    segments shorter than ``min_length_s`` (first to last frame) are dropped; the rest are
+    widened by ``pad_s`` on both sides to the sampled frames that far away, within their run
+    of embedded frames and the video, and joined where the padding makes them touch. Segments
+    therefore never overlap and always lie inside the video.
+
+    Args:
+        prompt: the prompt the curve belongs to (copied into each segment).
+        values: ``[N]`` curve, NaN where not embedded.
+        times: ``[N]`` ascending seconds.
+        frames: ``[N]`` raw frame indices.
+        threshold: None gives no segment.
+        max_gap_s: longest gap that is bridged.
+        min_length_s: shortest segment kept.
+        pad_s: padding on each side.
+
+    Returns:
+        Segments in time order.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    t = np.asarray(times, dtype=np.float64)
+    f = np.asarray(frames)
+    if threshold is None or v.size == 0:
+        return []
+    finite = np.isfinite(v)
+    with np.errstate(invalid="ignore"):
+        above = finite & (v >= threshold)
+    runs = _merge_runs(true_runs(above), t, finite, max_gap_s)
+    runs = [(a, b) for a, b in runs if t[b] - t[a] >= min_length_s - 1e-9]
+    if pad_s > 0 and runs:
+        first, last = _run_bounds(finite)
+        padded: list[tuple[int, int]] = []
+        for a, b in runs:
+            a2 = max(int(np.searchsorted(t, t[a] - pad_s - 1e-9, side="left")), int(first[a]))
+            b2 = min(int(np.searchsorted(t, t[b] + pad_s + 1e-9, side="right")) - 1, int(last[b]))
+            if padded and a2 <= padded[-1][1] + 1:
+                padded[-1] = (padded[-1][0], b2)
+            else:
+                padded.append((a2, b2))
+        runs = padded
+    out = []
+    for a, b in runs:
+        seg = v[a : b + 1]
+        peak = a + int(np.nanargmax(seg))
+        out.append(
+            Segment(
+                prompt=prompt,
+                start_frame=int(f[a]),
+                end_frame=int(f[b]),
+                start_s=float(t[a]),
+                end_s=float(t[b]),
+                peak_frame=int(f[peak]),
+                peak_s=float(t[peak]),
+                peak_score=float(v[peak]),
+                mean_score=float(np.nanmean(seg)),
+                start=a,
+                end=b,
+                peak=peak,
+            )
+        )
+    return out
+
+
+# -- spikes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spike:
+    """A change between two consecutive embedded samples much larger than the curve's usual.
+
+    ``frame``/``time_s``/``position`` are those of the later sample; ``change`` is signed.
+    """
+
+    prompt: str
+    frame: int
+    time_s: float
+    change: float
+    position: int
+
+
+def find_spikes(
+    prompt: str, values: np.ndarray, times: np.ndarray, frames: np.ndarray, k: float
+) -> list[Spike]:
+    """Frame differencing: changes larger than ``k`` robust standard deviations of the change.
+
+    The spread is 1.4826 × the MAD of the changes (at least :data:`MIN_NOISE`), so the few big
+    jumps do not hide themselves by inflating it.
+
+    Args:
+        prompt: copied into each spike.
+        values: ``[N]`` curve, NaN where not embedded.
+        times: ``[N]`` seconds.
+        frames: ``[N]`` raw frame indices.
+        k: how many spreads a change must exceed.
+
+    Returns:
+        Spikes in time order.
+    """
+    d = changes(values)
+    ok = np.isfinite(d)
+    if not ok.any():
+        return []
+    center = float(np.median(d[ok]))
+    spread = max(MAD_TO_SD * float(np.median(np.abs(d[ok] - center))), MIN_NOISE)
+    with np.errstate(invalid="ignore"):
+        hits = np.flatnonzero(ok & (np.abs(d - center) > k * spread))
+    t = np.asarray(times, dtype=np.float64)
+    f = np.asarray(frames)
+    return [Spike(prompt, int(f[i]), float(t[i]), float(d[i]), int(i)) for i in hits]
