@@ -4,8 +4,10 @@ Precedence, highest first: command line > environment > config.yaml > defaults.
 
 config.yaml keeps the original app's keys (``roboflow_api_key``, ``video_path``, ``CLIP``: the
 prompts) and adds ``api_url``, ``clip_version``, ``sample_fps``, ``cache_dir``, ``graphics``,
-``server`` and ``model_dir``. The file is found at ``--config``, else ``./config.yaml``, else
-``<user config dir>/clipvi-tui/config.yaml``.
+``server`` and ``model_dir``, and the defaults of finding moments (``view``, ``smooth_s``,
+``threshold``, ``thresholds``, ``max_gap_s``, ``min_length_s``, ``pad_s``, ``presence_floor``,
+``spike_k``, ``baseline_prompts``, ``search_k``). The file is found at ``--config``, else
+``./config.yaml``, else ``<user config dir>/clipvi-tui/config.yaml``.
 
 Each setting is one row of :data:`FIELDS` (name, config keys, environment variable, parser):
 adding a setting means adding a row and a :class:`Settings` attribute.
@@ -22,8 +24,11 @@ from typing import Any
 import platformdirs
 import yaml
 
+from clipvi_tui.core.analysis import DEFAULT_BASELINE_PROMPTS, MomentSettings
 from clipvi_tui.core.embeddings import DEFAULT_API_URL, DEFAULT_CLIP_VERSION
+from clipvi_tui.core.prompts import canonical_prompt
 from clipvi_tui.core.video import parse_sample_fps
+from clipvi_tui.core.views import VIEWS
 
 APP_NAME = "clipvi-tui"
 GRAPHICS_CHOICES = ("auto", "kitty", "sixel", "halfcell", "unicode")
@@ -59,6 +64,32 @@ class Settings:
     server: str = "auto"
     model_dir: Path | None = None
     config_path: Path | None = None
+    # -- finding moments (defaults of the app's keys and of export --segments / search) --
+    view: str = "raw"
+    smooth_s: float = 0.0
+    threshold: float | None = None  # None = auto
+    thresholds: dict[str, float] = field(default_factory=dict)
+    max_gap_s: float = 1.0
+    min_length_s: float = 0.4
+    pad_s: float = 0.0
+    presence_floor: float = 0.25
+    spike_k: float = 5.0
+    baseline_prompts: list[str] = field(default_factory=lambda: list(DEFAULT_BASELINE_PROMPTS))
+    search_k: int = 10
+
+    def moment_settings(self) -> MomentSettings:
+        """The settings of finding moments, as the core takes them."""
+        return MomentSettings(
+            view=self.view,
+            smooth_s=self.smooth_s,
+            threshold=self.threshold,
+            thresholds=dict(self.thresholds),
+            max_gap_s=self.max_gap_s,
+            min_length_s=self.min_length_s,
+            pad_s=self.pad_s,
+            presence_floor=self.presence_floor,
+            spike_k=self.spike_k,
+        )
 
 
 # -- the fields ---------------------------------------------------------------------------------
@@ -118,7 +149,8 @@ def _prompts(value: Any) -> list[str]:
     prompts = [value] if isinstance(value, str) else value
     if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
         raise ConfigError("CLIP (the prompts) must be a list of strings")
-    return _unique([p.strip() for p in prompts if p.strip()])
+    # Ensembles ("a dog|a puppy") are kept in one spelling, "a dog | a puppy".
+    return _unique([canonical_prompt(p) for p in prompts if canonical_prompt(p)])
 
 
 def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
@@ -143,6 +175,91 @@ FIELDS: tuple[Field, ...] = (
     Field("server", ("server",), "CLIPVI_SERVER", _choice("server", SERVER_CHOICES)),
     Field("model_dir", ("model_dir",), "CLIPVI_MODEL_DIR", _optional_path, path=True),
 )
+
+# -- the settings of finding moments --------------------------------------------------------
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(f"{name} must be a number, not {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ConfigError(f"{name} must be a finite number, not {value!r}")
+    return number
+
+
+def _seconds(name: str) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        number = _number(name, value)
+        if number < 0:
+            raise ConfigError(f"{name} must be 0 or more seconds, not {value!r}")
+        return number
+
+    return parse
+
+
+def parse_threshold(value: Any) -> float | None:
+    """``auto`` (None) or a number; the value of ``threshold`` and of ``--threshold``."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return None
+    return _number("threshold", value)
+
+
+def _thresholds(value: Any) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise ConfigError("thresholds must map prompts to numbers, e.g. {a red circle: 0.3}")
+    out: dict[str, float] = {}
+    for prompt, number in value.items():
+        out[canonical_prompt(str(prompt))] = _number(f"thresholds[{prompt!r}]", number)
+    return out
+
+
+def _floor(value: Any) -> float:
+    number = _number("presence_floor", value)
+    if not -1.0 <= number <= 1.0:
+        raise ConfigError(f"presence_floor is a cosine, between -1 and 1, not {value!r}")
+    return number
+
+
+def _spike_k(value: Any) -> float:
+    number = _number("spike_k", value)
+    if number <= 0:
+        raise ConfigError(f"spike_k must be more than 0, not {value!r}")
+    return number
+
+
+def _baseline_prompts(value: Any) -> list[str]:
+    prompts = [value] if isinstance(value, str) else value
+    if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
+        raise ConfigError("baseline_prompts must be a list of strings")
+    return _unique([canonical_prompt(p) for p in prompts if canonical_prompt(p)])
+
+
+def _search_k(value: Any) -> int:
+    number = _number("search_k", value)
+    if number < 1 or number != int(number):
+        raise ConfigError(f"search_k must be a whole number of at least 1, not {value!r}")
+    return int(number)
+
+
+MOMENT_FIELDS: tuple[Field, ...] = (
+    Field("view", ("view",), None, _choice("view", VIEWS)),
+    Field("smooth_s", ("smooth_s",), None, _seconds("smooth_s")),
+    Field("threshold", ("threshold",), None, parse_threshold),
+    Field("thresholds", ("thresholds",), None, _thresholds),
+    Field("max_gap_s", ("max_gap_s",), None, _seconds("max_gap_s")),
+    Field("min_length_s", ("min_length_s",), None, _seconds("min_length_s")),
+    Field("pad_s", ("pad_s",), None, _seconds("pad_s")),
+    Field("presence_floor", ("presence_floor",), None, _floor),
+    Field("spike_k", ("spike_k",), None, _spike_k),
+    Field("baseline_prompts", ("baseline_prompts",), None, _baseline_prompts),
+    Field("search_k", ("search_k",), None, _search_k),
+)
+FIELDS = FIELDS + MOMENT_FIELDS
+
 # config.yaml key → field, and environment variable → field.
 FIELD_BY_KEY = {key: f for f in FIELDS for key in f.keys}
 KNOWN_KEYS = set(FIELD_BY_KEY)

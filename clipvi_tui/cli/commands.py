@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Merge the parsed options with the environment and config.yaml into settings."""
+    from clipvi_tui.cli.moments import apply_thresholds, moment_overrides
     from clipvi_tui.config import load_settings
 
-    return load_settings(
+    settings = load_settings(
         {
             "config": args.config,
             "api_url": args.api_url,
@@ -29,12 +30,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
             "sample_fps": args.sample_fps,
             "cache_dir": args.cache_dir,
             "prompts": args.prompts,
-            "video_path": args.video,
+            "video_path": getattr(args, "video", None),
             "server": args.server,
             "model_dir": args.model_dir,
             **({"graphics": args.graphics} if getattr(args, "graphics", None) else {}),
+            **moment_overrides(args),
         }
     )
+    apply_thresholds(settings, getattr(args, "threshold", []), settings.prompts)
+    return settings
 
 
 def video_of(settings: Settings) -> Path:
@@ -78,6 +82,11 @@ def run_export_command(args: argparse.Namespace) -> int:
     video = video_of(settings)
     if not settings.prompts:
         raise UsageError("export needs at least one prompt (-p PROMPT or CLIP in config.yaml)")
+    if args.segments or args.spikes:
+        from clipvi_tui.cli.moments import run_export_moments
+
+        with serving(settings, say=lambda m: print(m, file=sys.stderr)):
+            return run_export_moments(args, settings, video)
     fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
     with serving(settings, say=lambda m: print(m, file=sys.stderr)):
         client = make_client(settings)
@@ -94,6 +103,13 @@ def run_export_command(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def run_search_command(args: argparse.Namespace) -> int:
+    """``clipvi-tui search``: the k best moments for a text (or a frame) across videos."""
+    from clipvi_tui.cli.moments import run_search
+
+    return run_search(args, settings_from(args))
 
 
 def run_serve_command(args: argparse.Namespace) -> int:

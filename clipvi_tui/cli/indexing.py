@@ -26,6 +26,7 @@ from clipvi_tui.core.embeddings import (
     server_answers,
 )
 from clipvi_tui.core.indexer import Indexer, Progress, cached_scores, prompt_vectors
+from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
 from clipvi_tui.core.similarity import ScoreTable
 
 
@@ -70,6 +71,21 @@ def ensure_reachable(client: EmbeddingClient) -> None:
         raise ServerUnreachable(f"cannot reach the Inference server at {url}")
 
 
+def text_vectors(settings: Settings, client: EmbeddingClient, prompts: list[str]) -> np.ndarray:
+    """``[P, D]`` vectors of ``prompts`` (ensembles averaged), cache first.
+
+    Raises:
+        ServerUnreachable: if a part is not cached and no server answers.
+        BadRequest: naming a part the server rejected.
+    """
+    texts = list(dict.fromkeys(part for p in prompts for part in prompt_parts(p)))
+    with EmbeddingCache(settings.cache_dir) as cache:
+        found, _ = cache.get_texts(client.model_id, texts)
+        if not found.all():
+            ensure_reachable(client)
+        return ensemble_vectors(prompts, lambda parts: checked_prompt_vectors(client, cache, parts))
+
+
 @dataclass
 class IndexResult:
     """What one indexing run did."""
@@ -99,12 +115,14 @@ def run_index(
         EmbeddingError, VideoError, CacheError: as raised by the core.
     """
     client = client or make_client(settings)
+    # An ensemble ("a dog | a puppy") is embedded and cached part by part.
+    texts = list(dict.fromkeys(part for p in prompts for part in prompt_parts(p)))
     with EmbeddingCache(settings.cache_dir) as cache:
-        if prompts:
-            found, _ = cache.get_texts(client.model_id, prompts)
+        if texts:
+            found, _ = cache.get_texts(client.model_id, texts)
             if not found.all():
                 ensure_reachable(client)
-            checked_prompt_vectors(client, cache, prompts)
+            checked_prompt_vectors(client, cache, texts)
         # sys.stderr is looked up now, not at import: tests and callers may have replaced it.
         bar = None if quiet else ProgressBar(stderr or sys.stderr, video.name)
         indexer = Indexer(
@@ -144,11 +162,14 @@ def scores_for(
     stderr: TextIO | None = None,
     quiet: bool = False,
 ) -> ScoreTable:
-    """Index what is missing, then score every sampled frame against ``prompts``."""
+    """Index what is missing, then score every sampled frame against ``prompts``.
+
+    An ensemble prompt (``a dog | a puppy``) is scored with the normalised mean of its parts.
+    """
     client = client or make_client(settings)
     result = run_index(settings, video, prompts, client=client, stderr=stderr, quiet=quiet)
     with EmbeddingCache(settings.cache_dir) as cache:
-        texts = prompt_vectors(client, cache, prompts)
+        texts = ensemble_vectors(prompts, lambda parts: prompt_vectors(client, cache, parts))
         return cached_scores(
             cache, client, result.fingerprint, result.sampled, prompts, texts, result.times
         )

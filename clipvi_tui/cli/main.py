@@ -1,9 +1,9 @@
 """Entry point of ``clipvi-tui``: dispatch, and where every failure becomes an exit code.
 
-``clipvi-tui [VIDEO] [-p PROMPT ...]`` opens the terminal app; ``index``, ``export`` and ``serve``
-are subcommands. Every failure a user can cause ends in one line on stderr and a non-zero exit:
-2 for usage, input and configuration, 3 when the Inference server is unreachable or failing,
-130 on Ctrl-C (see ``cli.errors``).
+``clipvi-tui [VIDEO] [-p PROMPT ...]`` opens the terminal app; ``index``, ``export``, ``search``
+and ``serve`` are subcommands. Every failure a user can cause ends in one line on stderr and a
+non-zero exit: 2 for usage, input and configuration, 3 when the Inference server is unreachable
+or failing, 130 on Ctrl-C (see ``cli.errors``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from clipvi_tui.cli.parser import SUBCOMMANDS, build_parsers
 HANDLERS = {
     "index": commands.run_index_command,
     "export": commands.run_export_command,
+    "search": commands.run_search_command,
     "serve": commands.run_serve_command,
 }
 

@@ -10,7 +10,7 @@ import argparse
 
 from clipvi_tui import __version__
 
-SUBCOMMANDS = ("index", "export", "serve")
+SUBCOMMANDS = ("index", "export", "search", "serve")
 
 
 def add_common_options(parser: argparse.ArgumentParser, prompts: bool = True) -> None:
@@ -44,6 +44,34 @@ def add_common_options(parser: argparse.ArgumentParser, prompts: bool = True) ->
         )
 
 
+def add_moment_options(parser: argparse.ArgumentParser, *, segments: bool = True) -> None:
+    """The options of finding moments (defaults: config.yaml, see the README's config table)."""
+    from clipvi_tui.core.views import VIEWS
+
+    g = parser.add_argument_group("moments (defaults from config.yaml)")
+    g.add_argument("--view", choices=VIEWS, help="score view (default raw)")
+    if not segments:
+        return
+    g.add_argument(
+        "--smooth", metavar="SECONDS", help="centred moving average window (default 0 = off)"
+    )
+    g.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="VALUE|PROMPT=VALUE",
+        help="auto, a fixed threshold in the view's units, or one for a single prompt "
+        "(repeatable; default auto)",
+    )
+    g.add_argument("--max-gap", metavar="SECONDS", help="bridge gaps this short (default 1)")
+    g.add_argument(
+        "--min-length",
+        metavar="SECONDS",
+        help="drop shorter segments, first to last frame (default 0.4)",
+    )
+    g.add_argument("--pad", metavar="SECONDS", help="widen segments on both sides (default 0)")
+
+
 def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The app parser and the subcommand parser."""
     app = argparse.ArgumentParser(
@@ -51,7 +79,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         description=(
             "Watch a video in the terminal with a live chart of how similar each frame is to "
             "your text prompts (CLIP, via a Roboflow Inference server). "
-            "Subcommands: index, export, serve (see clipvi-tui SUBCOMMAND --help)."
+            "Subcommands: index, export, search, serve (see clipvi-tui SUBCOMMAND --help)."
         ),
     )
     app.add_argument("--version", action="version", version=f"clipvi-tui {__version__}")
@@ -62,6 +90,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         choices=("auto", "kitty", "sixel", "halfcell", "unicode"),
         help="how to draw the video (default auto-detect)",
     )
+    add_moment_options(app)
 
     sub = argparse.ArgumentParser(prog="clipvi-tui")
     sub.add_argument("--version", action="version", version=f"clipvi-tui {__version__}")
@@ -74,6 +103,40 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     add_common_options(export)
     export.add_argument("--format", choices=("csv", "json"), default=None, help="default csv")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    what = export.add_mutually_exclusive_group()
+    what.add_argument(
+        "--segments",
+        action="store_true",
+        help="export each prompt's segments (start, end, peak) instead of per-frame scores",
+    )
+    what.add_argument(
+        "--spikes",
+        action="store_true",
+        help="export the spikes of each curve (frame differencing) instead of scores",
+    )
+    add_moment_options(export)
+    search = cmds.add_parser(
+        "search",
+        help="rank the best moments for a text (or a frame) across videos",
+        usage="clipvi-tui search [options] QUERY VIDEO [VIDEO ...]\n"
+        "       clipvi-tui search [options] --like VIDEO@SECONDS VIDEO [VIDEO ...]",
+    )
+    search.add_argument(
+        "items",
+        nargs="+",
+        metavar="QUERY VIDEO",
+        help="the text query, then one or more videos (with --like: only videos)",
+    )
+    add_common_options(search)
+    search.add_argument("-k", type=int, default=None, help="how many moments (default 10)")
+    search.add_argument("--format", choices=("text", "json"), default="text", help="default text")
+    search.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    search.add_argument(
+        "--like",
+        metavar="VIDEO@SECONDS",
+        help="use the frame of VIDEO at SECONDS (or M:SS) as the query instead of text",
+    )
+    add_moment_options(search, segments=False)
     serve = cmds.add_parser("serve", help="run the Roboflow Inference server (needs [server])")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=9001, help="port (default 9001)")

@@ -49,7 +49,7 @@ class MomentSettings:
     threshold: float | None = None
     thresholds: Mapping[str, float] = field(default_factory=dict)
     max_gap_s: float = 0.5
-    min_length_s: float = 0.5
+    min_length_s: float = 0.4
     pad_s: float = 0.0
     presence_floor: float = 0.25
     spike_k: float = 5.0

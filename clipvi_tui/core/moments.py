@@ -39,6 +39,8 @@ SEPARATION = 8.0
 # Smallest noise unit: float16 cache vectors give cosines to ≈5e-4, so smaller "jitter" is
 # quantisation, and a flat curve with one odd frame must not count as two states.
 MIN_NOISE = 1e-3
+# The spread of changes is never taken below this fraction of a curve's range (see find_spikes).
+SPIKE_RANGE_FRACTION = 0.01
 
 
 # -- runs ---------------------------------------------------------------------------------------
@@ -395,8 +397,9 @@ def find_spikes(
 ) -> list[Spike]:
     """Frame differencing: changes larger than ``k`` robust standard deviations of the change.
 
-    The spread is 1.4826 × the MAD of the changes (at least :data:`MIN_NOISE`), so the few big
-    jumps do not hide themselves by inflating it.
+    The spread is 1.4826 × the MAD of the changes, so the few big jumps do not hide themselves
+    by inflating it; it is at least :data:`SPIKE_RANGE_FRACTION` of the curve's 1–99 % range
+    (and :data:`MIN_NOISE`), so a change must be a visible part of the curve's own scale.
 
     Args:
         prompt: copied into each spike.
@@ -413,7 +416,13 @@ def find_spikes(
     if not ok.any():
         return []
     center = float(np.median(d[ok]))
-    spread = max(MAD_TO_SD * float(np.median(np.abs(d[ok] - center))), MIN_NOISE)
+    v = np.asarray(values, dtype=np.float64)
+    span = float(np.ptp(np.percentile(v[np.isfinite(v)], [1, 99])))
+    # A curve that is flat between its steps has a MAD of float16 jitter; the spread is kept at
+    # 1 % of the curve's range so that jitter is never called a spike.
+    spread = max(
+        MAD_TO_SD * float(np.median(np.abs(d[ok] - center))), SPIKE_RANGE_FRACTION * span, MIN_NOISE
+    )
     with np.errstate(invalid="ignore"):
         hits = np.flatnonzero(ok & (np.abs(d - center) > k * spread))
     t = np.asarray(times, dtype=np.float64)

@@ -65,6 +65,24 @@ class ScoreTable:
         return self.scores[:, self.prompts.index(prompt)]
 
 
+def sampled_vectors(
+    sampled: np.ndarray, cached_indices: np.ndarray, cached_vectors: np.ndarray
+) -> np.ndarray:
+    """The ``[N, D]`` vectors of the sampled frames, NaN rows for those not cached yet.
+
+    Frames cached but not sampled (left by another sampling rate) are ignored.
+    """
+    n = len(sampled)
+    dim = cached_vectors.shape[1] if cached_vectors.size else 0
+    mat = np.full((n, dim), np.nan, dtype=np.float32)
+    if len(cached_indices) and n:
+        pos = np.searchsorted(sampled, cached_indices)
+        pos_clipped = np.minimum(pos, n - 1)
+        hit = (pos < n) & (sampled[pos_clipped] == cached_indices)
+        mat[pos[hit]] = cached_vectors[hit]
+    return mat
+
+
 def score_table(
     sampled: np.ndarray,
     cached_indices: np.ndarray,
@@ -79,14 +97,8 @@ def score_table(
     not cached yet get NaN. ``times`` are the sampled frames' times in seconds.
     """
     n = len(sampled)
-    dim = cached_vectors.shape[1] if cached_vectors.size else 0
-    mat = np.full((n, dim), np.nan, dtype=np.float32)
-    if len(cached_indices) and n:
-        pos = np.searchsorted(sampled, cached_indices)
-        pos_clipped = np.minimum(pos, n - 1)
-        hit = (pos < n) & (sampled[pos_clipped] == cached_indices)
-        mat[pos[hit]] = cached_vectors[hit]
-    if dim == 0:
+    mat = sampled_vectors(sampled, cached_indices, cached_vectors)
+    if mat.shape[1] == 0:
         scores = np.full((n, len(prompts)), np.nan, dtype=np.float32)
     else:
         scores = cosine_matrix(mat, text_vectors)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -95,6 +95,8 @@ def test_zscore_is_robust_to_a_high_state() -> None:
     st.floats(-1, 1),
 )
 def test_zscore_ignores_units(curve: np.ndarray, a: float, b: float) -> None:
+    # Spreads below MIN_SCALE count as flat on purpose (float16 cosines resolve ≈5e-4).
+    assume(np.ptp(curve) * min(a, 1.0) > 1e-3)
     assert np.allclose(robust_zscore(curve), robust_zscore(a * curve + b), atol=1e-6)
 
 

@@ -1,0 +1,262 @@
+"""``export --segments``, ``export --spikes`` and ``search``: moments on the command line.
+
+The same core functions as the app (:func:`clipvi_tui.core.analysis.analyse`,
+:func:`clipvi_tui.core.search.search`) with the same settings, so both give the same answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clipvi_tui.cli.errors import EXIT_OK, UsageError
+from clipvi_tui.cli.indexing import make_client, run_index, scores_for, text_vectors
+from clipvi_tui.cli.moment_formats import (
+    hits_json,
+    hits_text,
+    segments_csv,
+    segments_json,
+    spikes_csv,
+    spikes_json,
+)
+from clipvi_tui.config import ConfigError, Settings, parse_threshold
+from clipvi_tui.core.analysis import PromptMoments, analyse
+from clipvi_tui.core.cache import EmbeddingCache
+from clipvi_tui.core.embeddings import EmbeddingClient
+from clipvi_tui.core.prompts import canonical_prompt
+from clipvi_tui.core.search import VideoCurve, VideoVectors, frame_vector, search
+from clipvi_tui.core.similarity import ScoreTable, cosine_matrix, sampled_vectors
+from clipvi_tui.core.views import apply_view
+
+# --option name → Settings field, for the options given as plain numbers of seconds.
+SECONDS_OPTIONS = {
+    "smooth": "smooth_s",
+    "max_gap": "max_gap_s",
+    "min_length": "min_length_s",
+    "pad": "pad_s",
+}
+
+
+def moment_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The moment options given on the command line, as ``load_settings`` keys."""
+    out: dict[str, Any] = {"view": getattr(args, "view", None)}
+    for option, name in SECONDS_OPTIONS.items():
+        out[name] = getattr(args, option, None)
+    return out
+
+
+def apply_thresholds(settings: Settings, items: list[str], prompts: list[str]) -> None:
+    """Apply ``--threshold VALUE | PROMPT=VALUE`` options (``auto`` is a value too).
+
+    Per-prompt values are added to those from config.yaml.
+
+    Raises:
+        UsageError: on a value that is not a number or ``auto``, or an unknown prompt.
+    """
+    for item in items:
+        prompt, sep, value = item.rpartition("=")
+        try:
+            number = parse_threshold(value if sep else item)
+        except ConfigError:
+            raise UsageError(
+                f"--threshold wants auto, a number or PROMPT=VALUE, not {item!r}"
+            ) from None
+        if not sep:
+            settings.threshold = number
+            continue
+        name = canonical_prompt(prompt)
+        if name not in prompts:
+            raise UsageError(f"--threshold names {prompt!r}, which is not one of the prompts")
+        settings.thresholds[name] = number  # type: ignore[assignment]
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+
+
+def _baselines(settings: Settings) -> list[str]:
+    if settings.view == "baseline" and not settings.baseline_prompts:
+        raise UsageError("the baseline view needs baseline_prompts in config.yaml")
+    return settings.baseline_prompts if settings.view == "baseline" else []
+
+
+def analyse_video(
+    settings: Settings, video: Path, client: EmbeddingClient
+) -> tuple[ScoreTable, list[PromptMoments]]:
+    """Index ``video`` if needed and find the moments of ``settings.prompts`` in it.
+
+    Returns:
+        The score table (prompts, then any baseline prompts) and each prompt's moments.
+    """
+    prompts = settings.prompts
+    baselines = _baselines(settings)
+    table = scores_for(settings, video, [*prompts, *baselines], client=client)
+    raw, base = table.scores[:, : len(prompts)], table.scores[:, len(prompts) :]
+    found = analyse(
+        raw,
+        prompts,
+        table.times,
+        table.frames,
+        settings.moment_settings(),
+        base if baselines else None,
+    )
+    return table, found
+
+
+def run_export_moments(args: argparse.Namespace, settings: Settings, video: Path) -> int:
+    """``export --segments`` / ``export --spikes`` (inside ``serving``: a server answers)."""
+    fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
+    client = make_client(settings)
+    table, found = analyse_video(settings, video, client)
+    ms = settings.moment_settings()
+    if args.segments:
+        segments = [s for m in found for s in m.segments]
+        if fmt == "csv":
+            text = segments_csv(segments)
+        else:
+            thresholds = {m.prompt: m.threshold.value for m in found}
+            text = segments_json(
+                segments,
+                video=video,
+                model=client.model_id,
+                view=ms.view,
+                smooth_s=ms.smooth_s,
+                thresholds=thresholds,
+            )
+    else:
+        spikes = [s for m in found for s in m.spikes(table.times, table.frames, ms.spike_k)]
+        if fmt == "csv":
+            text = spikes_csv(spikes)
+        else:
+            text = spikes_json(
+                spikes,
+                video=video,
+                model=client.model_id,
+                view=ms.view,
+                smooth_s=ms.smooth_s,
+                k=ms.spike_k,
+            )
+    _write(text, args.output)
+    return EXIT_OK
+
+
+# -- search ---------------------------------------------------------------------------------------
+
+
+def parse_clock(text: str) -> float:
+    """Seconds from ``12.5``, ``1:02.5`` or ``1:02:03``.
+
+    Raises:
+        ValueError: if ``text`` is none of those, or negative.
+    """
+    parts = text.strip().split(":")
+    if not 1 <= len(parts) <= 3 or not all(p.strip() for p in parts):
+        raise ValueError(text)
+    seconds = 0.0
+    for p in parts:
+        seconds = seconds * 60 + float(p)
+    if seconds < 0 or seconds != seconds:
+        raise ValueError(text)
+    return seconds
+
+
+def parse_like(spec: str) -> tuple[Path, float]:
+    """``VIDEO@SECONDS`` → the video and the time.
+
+    Raises:
+        UsageError: on a malformed spec or a missing video.
+    """
+    video, sep, when = spec.rpartition("@")
+    try:
+        if not sep or not video:
+            raise ValueError(spec)
+        seconds = parse_clock(when)
+    except ValueError:
+        raise UsageError(f"--like wants VIDEO@SECONDS (e.g. clip.mp4@12.5), not {spec!r}") from None
+    path = Path(video).expanduser()
+    if not path.is_file():
+        raise UsageError(f"video not found: {path}")
+    return path, seconds
+
+
+def video_vectors(settings: Settings, video: Path, client: EmbeddingClient) -> VideoVectors:
+    """Index ``video`` if needed (progress on stderr) and read its sampled frames' vectors."""
+    result = run_index(settings, video, [], client=client)
+    with EmbeddingCache(settings.cache_dir) as cache:
+        idx, vecs = cache.frame_matrix(result.fingerprint, client.model_id, client.preprocess_tag)
+    matrix = sampled_vectors(result.sampled, idx, vecs)
+    return VideoVectors(str(video), result.sampled, result.times, matrix)
+
+
+def _curve(video: VideoVectors, queries: np.ndarray, view: str) -> VideoCurve:
+    """The query's curve in ``view``: column 0 of the queries, the rest competitors/baselines."""
+    raw = cosine_matrix(video.vectors, queries).astype(np.float64)
+    if view == "baseline":
+        viewed = apply_view(view, raw[:, :1], raw[:, 1:])
+    elif view == "softmax":
+        viewed = apply_view(view, raw)
+    else:
+        viewed = apply_view(view, raw[:, :1])
+    return VideoCurve(video.video, video.frames, video.times, viewed[:, 0])
+
+
+def run_search(args: argparse.Namespace, settings: Settings) -> int:
+    """``clipvi-tui search``: the k best moments for a text or a frame across videos."""
+    from clipvi_tui.server.embedded import serving
+
+    items = list(args.items)
+    like = parse_like(args.like) if args.like else None
+    query = None if like else canonical_prompt(items.pop(0))
+    if not items:
+        raise UsageError("search needs a query and at least one video (search QUERY VIDEO ...)")
+    if query == "":
+        raise UsageError("the search query is empty")
+    videos = [Path(v).expanduser() for v in items]
+    for v in videos:
+        if not v.is_file():
+            raise UsageError(f"video not found: {v}")
+    k = args.k if args.k is not None else settings.search_k
+    if k < 1:
+        raise UsageError(f"-k must be at least 1, not {k}")
+    view = settings.view
+    competitors: list[str] = []
+    if like is not None and view in ("softmax", "baseline"):
+        raise UsageError(
+            f"--like compares frames with frames; use --view raw or zscore, not {view}"
+        )
+    if view == "softmax":
+        competitors = [p for p in settings.prompts if p != query]
+        if not competitors:
+            raise UsageError("--view softmax ranks the query against other prompts: add -p PROMPT")
+    elif view == "baseline":
+        competitors = _baselines(settings)
+    with serving(settings, say=lambda m: print(m, file=sys.stderr)):
+        client = make_client(settings)
+        indexed = {v: video_vectors(settings, v, client) for v in dict.fromkeys(videos)}
+        if like is not None:
+            source = indexed.get(like[0]) or video_vectors(settings, like[0], client)
+            try:
+                _, vector = frame_vector(source.vectors, source.times, like[1])
+            except ValueError as exc:
+                raise UsageError(f"{like[0]}: {exc}") from None
+            queries = vector[None, :]
+            label = args.like
+        else:
+            assert query is not None
+            queries = text_vectors(settings, client, [query, *competitors])
+            label = query
+        curves = [_curve(indexed[v], queries, view) for v in indexed]
+    hits = search(curves, k)
+    fmt = hits_json if args.format == "json" else hits_text
+    _write(fmt(hits, query=label, model=client.model_id), args.output)
+    return EXIT_OK
