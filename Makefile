@@ -34,6 +34,7 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/throughput.py
 	$(PY) bench/cache_size.py
+	$(PY) bench/segment_iou.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

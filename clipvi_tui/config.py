@@ -68,7 +68,7 @@ class Settings:
     view: str = "raw"
     smooth_s: float = 0.0
     threshold: float | None = None  # None = auto
-    thresholds: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float | None] = field(default_factory=dict)  # None = auto
     max_gap_s: float = 1.0
     min_length_s: float = 0.4
     pad_s: float = 0.0
@@ -208,12 +208,17 @@ def parse_threshold(value: Any) -> float | None:
     return _number("threshold", value)
 
 
-def _thresholds(value: Any) -> dict[str, float]:
+def _thresholds(value: Any) -> dict[str, float | None]:
     if not isinstance(value, dict):
         raise ConfigError("thresholds must map prompts to numbers, e.g. {a red circle: 0.3}")
-    out: dict[str, float] = {}
+    out: dict[str, float | None] = {}
     for prompt, number in value.items():
-        out[canonical_prompt(str(prompt))] = _number(f"thresholds[{prompt!r}]", number)
+        try:
+            out[canonical_prompt(str(prompt))] = parse_threshold(number)
+        except ConfigError:
+            raise ConfigError(
+                f"thresholds: {prompt!r} wants auto or a number, not {number!r}"
+            ) from None
     return out
 
 

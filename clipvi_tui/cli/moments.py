@@ -71,7 +71,7 @@ def apply_thresholds(settings: Settings, items: list[str], prompts: list[str]) -
         name = canonical_prompt(prompt)
         if name not in prompts:
             raise UsageError(f"--threshold names {prompt!r}, which is not one of the prompts")
-        settings.thresholds[name] = number  # type: ignore[assignment]
+        settings.thresholds[name] = number
 
 
 def _write(text: str, output: str | None) -> None:

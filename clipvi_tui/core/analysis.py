@@ -7,7 +7,7 @@ and ``clipvi-tui export --segments`` both call :func:`analyse` with the same
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,7 +35,8 @@ class MomentSettings:
         view: ``raw``, ``softmax``, ``baseline`` or ``zscore``.
         smooth_s: moving-average window in seconds; 0 = off.
         threshold: a fixed threshold for every prompt, in the view's units; None = ``auto``.
-        thresholds: fixed thresholds for single prompts (override ``threshold``).
+        thresholds: thresholds for single prompts, overriding ``threshold`` (None = ``auto``
+            for that prompt).
         max_gap_s: gaps up to this long inside a segment are bridged.
         min_length_s: shorter segments are dropped.
         pad_s: segments are widened by this much on each side.
@@ -47,7 +48,7 @@ class MomentSettings:
     view: str = "raw"
     smooth_s: float = 0.0
     threshold: float | None = None
-    thresholds: Mapping[str, float] = field(default_factory=dict)
+    thresholds: Mapping[str, float | None] = field(default_factory=dict)
     max_gap_s: float = 0.5
     min_length_s: float = 0.4
     pad_s: float = 0.0
@@ -65,7 +66,9 @@ class MomentSettings:
 
     def fixed_for(self, prompt: str) -> float | None:
         """The fixed threshold of ``prompt`` (its own, else the global one), None = auto."""
-        return self.thresholds.get(prompt, self.threshold)
+        if prompt in self.thresholds:
+            return self.thresholds[prompt]
+        return self.threshold
 
 
 @dataclass
@@ -96,6 +99,7 @@ def analyse(
     frames: np.ndarray,
     settings: MomentSettings,
     baseline: np.ndarray | None = None,
+    image_prompts: Collection[str] = (),
 ) -> list[PromptMoments]:
     """Views, smoothing, thresholds and segments of every prompt.
 
@@ -107,6 +111,9 @@ def analyse(
         frames: ``[N]`` raw frame indices.
         settings: how to find the moments.
         baseline: ``[N, B]`` raw cosines of the baseline prompts (the baseline view needs it).
+        image_prompts: prompts whose vector is a frame's ("more like this frame"): their
+            cosines are image to image, so the text presence floor means nothing for them and
+            their ``auto`` threshold rests on separation alone.
 
     Returns:
         One :class:`PromptMoments` per prompt, in order.
@@ -121,6 +128,9 @@ def analyse(
         raise ValueError(f"{raw.shape[0]} score rows, {len(times)} times, {len(frames)} frames")
     viewed = apply_view(settings.view, raw, baseline)
     floors = presence_floors(settings.view, raw, settings.presence_floor)
+    for j, prompt in enumerate(prompts):
+        if prompt in image_prompts:
+            floors[j] = -np.inf
     out = []
     for j, prompt in enumerate(prompts):
         curve = smooth(viewed[:, j], times, settings.smooth_s)

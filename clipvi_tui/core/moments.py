@@ -187,7 +187,7 @@ def auto_threshold(
 
     Args:
         values: the curve to threshold (possibly smoothed), NaN where not embedded.
-        floor: the presence floor in the curve's units.
+        floor: the presence floor in the curve's units; ``-inf`` for none (separation alone).
         noise_ref: the curve before smoothing, to measure the noise on (smoothing hides white
             noise's jitter, which would make noise look separated); defaults to ``values``.
 
@@ -216,7 +216,10 @@ def auto_threshold(
                 if sub_low < floor <= sub_high:
                     cut, low, high = sub, sub_low, sub_high
                     continue
-            return Threshold(min(cut, floor) if low >= floor else cut, "auto")
+            # Both states present: every frame above the floor counts. (With no floor at all,
+            # -inf, "present" means the separated high state, so the cut stands.)
+            both_present = low >= floor and np.isfinite(floor)
+            return Threshold(min(cut, floor) if both_present else cut, "auto")
         if sub is None or not sub_ok:
             return Threshold(
                 None, "auto", f"the high state ({high:.3g}) stays below the presence floor"

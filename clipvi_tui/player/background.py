@@ -149,6 +149,25 @@ class BackgroundWork:
                 exit_on_error=False,
             )
 
+    def embed_query(self, text: str, post: Callable[[Message], Any]) -> bool:
+        """Embed a search query in a worker that posts QueryEmbedded/QueryFailed to ``post``.
+
+        Returns:
+            False when no server or cache is ready yet (nothing was started).
+        """
+        ready = self.ready
+        if ready is None or ready.client is None:
+            return False
+        self.host.run_worker(
+            lambda: self._query_job(ready, text, post),
+            name="search query",
+            group="query",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+        return True
+
     def notify_once(self, text: str, severity: str = "information") -> None:
         """Notify, but not the same message twice in a row (retry loops repeat themselves)."""
         if text != self._last_error:
@@ -198,6 +217,10 @@ class BackgroundWork:
         services.embed_prompts(
             self.handles, ready, texts, self.host.post_message, lambda: worker.is_cancelled
         )
+
+    def _query_job(self, ready: ServicesReady, text: str, post: Callable[[Message], Any]) -> None:
+        worker = get_current_worker()
+        services.embed_query(self.handles, ready, text, post, lambda: worker.is_cancelled)
 
     # -- reports (UI thread) ------------------------------------------------------------------
 

@@ -169,3 +169,23 @@ class ServerStateChanged(ServiceReport):
     def can_replace(self, message: Message) -> bool:
         """Only the newest state matters."""
         return isinstance(message, ServerStateChanged)
+
+
+class QueryEmbedded(Message):
+    """A search query's text vector is known (the search box's results can be computed)."""
+
+    def __init__(self, text: str, vector: np.ndarray) -> None:
+        """Carry the query and its vector."""
+        super().__init__()
+        self.text = text
+        self.vector = vector
+
+
+class QueryFailed(Message):
+    """A search query could not be embedded (server down, refused text)."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        """Carry the query and the one-line reason."""
+        super().__init__()
+        self.text = text
+        self.reason = reason

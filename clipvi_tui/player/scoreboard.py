@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from clipvi_tui.core.cache import normalise
+from clipvi_tui.core.prompts import canonical_prompt
 
 # Distinct colours that read on dark and light backgrounds; a prompt keeps its colour for the
 # whole session (it is not reassigned when another prompt is deleted).
@@ -35,6 +36,11 @@ PENDING = "pending"
 READY = "ready"
 REJECTED = "rejected"
 
+# Kinds of entry: a text prompt (embedded by the server) or "more like this frame" (a frame's own
+# vector, no server call).
+TEXT = "text"
+FRAME = "frame"
+
 
 @dataclass
 class PromptEntry:
@@ -47,6 +53,7 @@ class PromptEntry:
         state: ``pending`` (no vector yet), ``ready`` or ``rejected`` (the server refused it).
         note: why it is pending or rejected, for the panel.
         scores: cosine similarity per sampled frame, NaN where unknown.
+        kind: ``text`` (a prompt) or ``frame`` (a "more like this frame" pseudo-prompt).
     """
 
     text: str
@@ -56,6 +63,7 @@ class PromptEntry:
     note: str = ""
     vector: np.ndarray | None = None
     scores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    kind: str = TEXT
 
 
 class ScoreBoard:
@@ -72,6 +80,8 @@ class ScoreBoard:
         self.fps = fps
         self.times = self.sampled / fps if fps > 0 else self.sampled.astype(np.float64)
         self.prompts: list[PromptEntry] = []
+        # Neutral prompts of the baseline view: scored like prompts, never shown as lines.
+        self.baselines: list[PromptEntry] = []
         self.version = 0  # bumped on every change a chart must show
         self._vectors: np.ndarray | None = None  # float16 [N, D], rows valid where _have
         self._have = np.zeros(len(self.sampled), dtype=bool)
@@ -112,7 +122,7 @@ class ScoreBoard:
             self._have[:] = False
         self._vectors[pos] = vec.astype(np.float16)
         self._have[pos] = True
-        for entry in self.prompts:
+        for entry in self._entries():
             if entry.vector is not None and entry.vector.shape[0] == vec.shape[1]:
                 entry.scores[pos] = vec @ entry.vector
         self.version += 1
@@ -127,14 +137,20 @@ class ScoreBoard:
                 return i
         return None
 
+    def _entries(self) -> list[PromptEntry]:
+        """Every scored entry: the prompts, then the baseline prompts."""
+        return [*self.prompts, *self.baselines]
+
     def add_prompt(self, text: str) -> tuple[int, bool]:
         """Append a prompt (pending until its vector arrives).
+
+        An ensemble (``a dog|a puppy``) is kept in its canonical spelling, ``a dog | a puppy``.
 
         Returns:
             ``(index, added)``: the prompt's position, and False if it was already there (it is
             then made visible again instead of duplicated).
         """
-        text = " ".join(text.split())
+        text = canonical_prompt(text)
         existing = self.index_of(text)
         if existing is not None:
             entry = self.prompts[existing]
@@ -180,37 +196,96 @@ class ScoreBoard:
         return entry.visible
 
     def set_vector(self, text: str, vector: np.ndarray) -> bool:
-        """Give prompt ``text`` its vector and score every embedded frame against it.
+        """Give prompt ``text`` (and a baseline prompt of that text) its vector and score every
+        embedded frame against it.
 
         Returns:
             False if the prompt is no longer on the board (deleted while it was embedding).
         """
-        i = self.index_of(text)
-        if i is None:
+        entries = [e for e in self._entries() if e.text == text and e.kind == TEXT]
+        if not entries:
             return False
-        entry = self.prompts[i]
         t = normalise(np.asarray(vector, dtype=np.float32)[None, :])[0]
-        entry.vector, entry.state, entry.note = t, READY, ""
-        entry.scores = np.full(self.total, np.nan, dtype=np.float32)
+        scores = self.curve(t)
+        for entry in entries:
+            entry.vector, entry.state, entry.note = t, READY, ""
+            entry.scores = scores.copy()
+        self.version += 1
+        return True
+
+    def curve(self, vector: np.ndarray) -> np.ndarray:
+        """Cosine of every embedded sampled frame with the unit ``vector``; NaN elsewhere."""
+        t = np.asarray(vector, dtype=np.float32)
+        scores = np.full(self.total, np.nan, dtype=np.float32)
         if self._vectors is not None and self._vectors.shape[1] == t.shape[0]:
             rows = np.flatnonzero(self._have)
             for a in range(0, len(rows), _BLOCK):
                 block = rows[a : a + _BLOCK]
-                entry.scores[block] = self._vectors[block].astype(np.float32) @ t
-        self.version += 1
-        return True
+                scores[block] = self._vectors[block].astype(np.float32) @ t
+        return scores
 
     def mark(self, text: str, state: str, note: str) -> None:
         """Set a prompt's state (pending/rejected) and the note the panel shows."""
-        i = self.index_of(text)
-        if i is not None:
-            entry = self.prompts[i]
-            entry.state, entry.note = state, note
+        changed = False
+        for entry in self._entries():
+            if entry.text == text and entry.kind == TEXT:
+                entry.state, entry.note = state, note
+                changed = True
+        if changed:
             self.version += 1
 
     def pending(self) -> list[str]:
-        """Prompts still waiting for a vector."""
-        return [e.text for e in self.prompts if e.state == PENDING]
+        """Prompts (and baseline prompts) still waiting for a vector."""
+        return list(dict.fromkeys(e.text for e in self._entries() if e.state == PENDING))
+
+    # -- baselines and frame prompts ------------------------------------------------------------
+
+    def set_baselines(self, texts: list[str]) -> None:
+        """The neutral prompts of the baseline view (pending until embedded)."""
+        self.baselines = [
+            PromptEntry(
+                text=canonical_prompt(t),
+                color=(128, 128, 128),
+                visible=False,
+                scores=np.full(self.total, np.nan, dtype=np.float32),
+            )
+            for t in texts
+        ]
+        self.version += 1
+
+    def baseline_scores(self) -> np.ndarray | None:
+        """``[N, B]`` cosines of the embedded baseline prompts (None until one is embedded)."""
+        ready = [e.scores for e in self.baselines if e.state == READY]
+        return np.column_stack(ready) if ready else None
+
+    def frame_vector(self, position: int) -> np.ndarray | None:
+        """The unit vector of sampled frame ``position``, None if it is not embedded yet."""
+        if self._vectors is None or not 0 <= position < self.total or not self._have[position]:
+            return None
+        return normalise(self._vectors[position].astype(np.float32)[None, :])[0]
+
+    def add_frame_prompt(self, label: str, vector: np.ndarray) -> int:
+        """Add a "more like this frame" pseudo-prompt scored with ``vector`` (no server call).
+
+        Returns:
+            Its index (an existing one with the same label is replaced in place).
+        """
+        t = normalise(np.asarray(vector, dtype=np.float32)[None, :])[0]
+        existing = self.index_of(label)
+        if existing is not None:
+            self.prompts.pop(existing)
+        entry = PromptEntry(
+            text=label,
+            color=self._next_colour(),
+            state=READY,
+            vector=t,
+            scores=self.curve(t),
+            kind=FRAME,
+        )
+        index = existing if existing is not None else len(self.prompts)
+        self.prompts.insert(index, entry)
+        self.version += 1
+        return index
 
     # -- positions ------------------------------------------------------------------------------
 

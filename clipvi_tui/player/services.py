@@ -24,6 +24,7 @@ from clipvi_tui.core.embeddings import (
     server_answers,
 )
 from clipvi_tui.core.indexer import Indexer, Progress, prompt_vectors
+from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
 from clipvi_tui.core.video import fingerprint
 from clipvi_tui.player.context import (
     Abandoned,
@@ -43,6 +44,8 @@ from clipvi_tui.player.messages import (
     PromptDeferred,
     PromptEmbedded,
     PromptRejected,
+    QueryEmbedded,
+    QueryFailed,
     ServerStateChanged,
     ServicesFailed,
     ServicesReady,
@@ -262,9 +265,7 @@ def embed_prompts(
             return
 
         def lookup(t: str = text) -> tuple[bool, np.ndarray]:
-            with handles.using_cache():
-                found, _ = cache.get_texts(client.model_id, [t])
-                return bool(found[0]), prompt_vectors(client, cache, [t])
+            return _text_vector(handles, cache, client, t)
 
         try:
             was_cached, vectors = run_abandonable(lookup, cancelled)
@@ -288,3 +289,30 @@ def embed_prompts(
         if not was_cached:
             post(ServerStateChanged("connected", ""))
         post(PromptEmbedded(text, np.asarray(vectors[0], dtype=np.float32)))
+
+
+def _text_vector(
+    handles: ServiceHandles, cache: EmbeddingCache, client: EmbeddingClient, text: str
+) -> tuple[bool, np.ndarray]:
+    """``(was_cached, [1, D] vector)`` of ``text``; an ensemble is averaged from its parts."""
+    with handles.using_cache():
+        found, _ = cache.get_texts(client.model_id, prompt_parts(text))
+        vectors = ensemble_vectors([text], lambda parts: prompt_vectors(client, cache, parts))
+        return bool(found.all()), vectors
+
+
+def embed_query(
+    handles: ServiceHandles, ready: ServicesReady, text: str, post: Post, cancelled: Cancelled
+) -> None:
+    """The vector of a search query (cache first): posts :class:`QueryEmbedded` or
+    :class:`QueryFailed` with a one-line reason."""
+    try:
+        _, vectors = run_abandonable(
+            lambda: _text_vector(handles, ready.cache, ready.client, text), cancelled
+        )
+    except Abandoned:
+        return
+    except (EmbeddingError, CacheError, ValueError) as exc:
+        post(QueryFailed(text, str(exc)))
+        return
+    post(QueryEmbedded(text, np.asarray(vectors[0], dtype=np.float32)))

@@ -1,4 +1,4 @@
-"""Modal screens: the help screen (every key) and the add-prompt input box."""
+"""Modal screens: the help screen (every key), the add-prompt and the threshold input boxes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.table import Table
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -33,6 +32,8 @@ def _key_label(binding: Binding) -> str:
         "shift+right": "shift+→",
         "comma": ",",
         "full_stop": ".",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
         "question_mark": "?",
         "slash": "/",
         "escape": "esc",
@@ -74,11 +75,12 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(keys, text)
         with VerticalScroll(id="help-box"):
             yield Static(table, id="help-table")
-            yield Static(Text("esc, q or ? closes this help", style="dim italic"))
 
     def on_mount(self) -> None:
-        """Title the box."""
-        self.query_one("#help-box").border_title = "Keys"
+        """Title the box; the way out sits on its bottom edge, visible however long the list."""
+        box = self.query_one("#help-box")
+        box.border_title = "Keys"
+        box.border_subtitle = "esc, q or ? closes this help"
 
     def action_dismiss_help(self) -> None:
         """Close the help screen."""
@@ -111,4 +113,41 @@ class PromptDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         """Close without adding anything."""
+        self.dismiss(None)
+
+
+class ThresholdDialog(ModalScreen[str | None]):
+    """Asks for a prompt's threshold in the current view: a number, or ``auto``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="threshold.cancel")
+    ]
+
+    def __init__(self, prompt: str, view: str, current: float | None) -> None:
+        """Ask for ``prompt``'s threshold in ``view``, starting from ``current`` (None: auto)."""
+        super().__init__()
+        self.prompt = prompt
+        self.view = view
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        """An input box with the current value."""
+        value = "auto" if self.current is None else f"{self.current:g}"
+        with Vertical(id="threshold-box"):
+            yield Label(f"Threshold of “{self.prompt}” in the {self.view} view:")
+            yield Label("a number in the view's units, or auto (enter sets, esc cancels)")
+            yield Input(value=value, id="threshold-input")
+
+    def on_mount(self) -> None:
+        """Title the box and focus the input."""
+        self.query_one("#threshold-box").border_title = "Threshold"
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Return the text as typed (the player parses it)."""
+        event.stop()
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        """Close without changing anything."""
         self.dismiss(None)

@@ -31,12 +31,16 @@ from clipvi_tui.player.context import PlayerConfig
 from clipvi_tui.player.display import FrameDisplay
 from clipvi_tui.player.frames import FrameMailbox, FrameRenderer, pump_frames
 from clipvi_tui.player.messages import FrameDecoded, FrameFailed, ServiceReport
+from clipvi_tui.player.moments import MomentsModel, search_board
 from clipvi_tui.player.scoreboard import ScoreBoard
 from clipvi_tui.player.stats import PlayerStats
-from clipvi_tui.screens.dialogs import PromptDialog
-from clipvi_tui.widgets.chart import Series, SimilarityChart
+from clipvi_tui.screens.dialogs import PromptDialog, ThresholdDialog
+from clipvi_tui.screens.search import SearchChoice, SearchScreen
+from clipvi_tui.widgets.chart import SimilarityChart, series_for
+from clipvi_tui.widgets.chart_math import format_clock
 from clipvi_tui.widgets.graphics import cell_pixels
 from clipvi_tui.widgets.prompts import PromptList, PromptRow
+from clipvi_tui.widgets.segments import SegmentList, rows_for
 from clipvi_tui.widgets.status import StatusBar, StatusInfo
 from clipvi_tui.widgets.video import VideoView, frame_preparer
 
@@ -77,7 +81,36 @@ class PlayerScreen(Screen[None]):
         Binding("up,k", "select(-1)", "Select prompt above", show=False, id="player.select_up"),
         Binding("down,j", "select(1)", "Select prompt below", show=False, id="player.select_down"),
         *_toggle_bindings(),
+        # -- finding moments --
+        Binding("v", "cycle_view", "Score view", id="player.view"),
+        Binding(
+            "left_square_bracket",
+            "smooth(-1)",
+            "Less smoothing",
+            key_display="[",
+            show=False,
+            id="player.smooth_less",
+        ),
+        Binding(
+            "right_square_bracket",
+            "smooth(1)",
+            "More smoothing",
+            key_display="]",
+            show=False,
+            id="player.smooth_more",
+        ),
+        Binding("t", "set_threshold", "Threshold", id="player.threshold"),
+        Binding("n", "segment(1)", "Next segment", id="player.next_segment"),
+        Binding("N", "segment(-1)", "Previous segment", show=False, id="player.prev_segment"),
+        Binding("l", "focus_segments", "Segment list", show=False, id="player.segments"),
+        Binding("s", "toggle_spikes", "Spikes view", show=False, id="player.spikes"),
+        Binding("x", "spike(1)", "Next spike", show=False, id="player.next_spike"),
+        Binding("X", "spike(-1)", "Previous spike", show=False, id="player.prev_spike"),
+        Binding("f", "search", "Search", id="player.search"),
+        Binding("m", "more_like_this", "More like this frame", show=False, id="player.like"),
     ]
+    # Keys belong to the player; the segment list takes them only when asked to (l, or a click).
+    AUTO_FOCUS = ""
 
     frame: reactive[int] = reactive(0, init=False)
     """Raw index of the frame that should be on screen."""
@@ -99,9 +132,11 @@ class PlayerScreen(Screen[None]):
         self.background = BackgroundWork(self, config, self.board, self._notify)
         self.stats = PlayerStats()
         self.frame_display = FrameDisplay(self.mailbox, self.stats)
+        self.moments = MomentsModel(config.settings)
+        self.board.set_baselines(config.settings.baseline_prompts)
         self._last_playhead_push = 0.0
         self._clock_timer: Timer | None = None
-        self._chart_version = -1
+        self._chart_key: tuple[object, ...] | None = None
         self._shut_down = False
 
     # -- layout -------------------------------------------------------------------------------
@@ -112,6 +147,7 @@ class PlayerScreen(Screen[None]):
             yield VideoView(self.config.graphics, id="video")
             with Vertical(id="prompt-panel"):
                 yield PromptList(id="prompts")
+                yield SegmentList(id="segments")
         yield SimilarityChart(id="chart")
         yield StatusBar(id="status")
         yield Footer()
@@ -121,6 +157,7 @@ class PlayerScreen(Screen[None]):
         info = self.config.info
         self.query_one("#video", VideoView).border_title = self.config.video.name
         self.query_one("#prompt-panel").border_title = "Prompts"
+        self.query_one("#segments", SegmentList).border_title = "Segments (l)"
         self.query_one("#chart", SimilarityChart).border_title = "Similarity to prompts"
         self._clock_timer = self.set_interval(
             1.0 / min(info.fps, MAX_TICK_HZ), self._tick, pause=True
@@ -316,25 +353,145 @@ class PlayerScreen(Screen[None]):
         """Redraw the cursor."""
         self._refresh_prompts()
 
+    # -- finding moments ----------------------------------------------------------------------
+
+    def _selected_text(self) -> str | None:
+        """The text of the selected prompt, None if there is none."""
+        if 0 <= self.selected < len(self.board.prompts):
+            return self.board.prompts[self.selected].text
+        return None
+
+    def _moments_changed(self) -> None:
+        self._board_changed()
+        self._refresh_status()
+        if self.moments.note:
+            self.notify(self.moments.note, timeout=4)
+
+    def action_cycle_view(self) -> None:
+        """Switch to the next score view (raw, softmax, baseline, zscore)."""
+        self.moments.cycle_view()
+        self._moments_changed()
+
+    def action_smooth(self, direction: int) -> None:
+        """Widen or narrow the smoothing window."""
+        self.moments.step_smoothing(direction)
+        self._moments_changed()
+
+    def action_set_threshold(self) -> None:
+        """Ask for a fixed threshold (or auto) for the selected prompt in this view."""
+        prompt = self._selected_text()
+        if prompt is None:
+            self.app.bell()
+            return
+        dialog = ThresholdDialog(prompt, self.moments.view, self.moments.threshold_of(prompt))
+        self.app.push_screen(dialog, callback=lambda text: self.set_threshold(prompt, text))
+
+    def set_threshold(self, prompt: str, text: str | None) -> None:
+        """Apply the threshold dialog's answer: a number, ``auto`` or nothing (cancelled)."""
+        if text is None:
+            return
+        if not self.moments.set_threshold_text(prompt, text):
+            self.notify(f"“{text}” is not a number or auto", severity="error", timeout=4)
+            return
+        self._moments_changed()
+
+    def action_segment(self, direction: int) -> None:
+        """Go to the next (previous) segment of the selected prompt."""
+        prompt = self._selected_text()
+        seg = None
+        if prompt is not None:
+            seg = self.moments.next_segment(self.board, prompt, self.frame, direction)
+        if seg is None:
+            self.app.bell()
+            why = self.moments.reason(self.board, prompt) if prompt else ""
+            where = "next" if direction > 0 else "previous"
+            self.notify(f"No {where} segment" + (f": {why}" if why else ""), timeout=3)
+            return
+        self.seek(seg.start_frame)
+
+    def action_focus_segments(self) -> None:
+        """Move the keys to the segment list (enter seeks, esc comes back)."""
+        self.query_one("#segments", SegmentList).focus()
+
+    @on(SegmentList.Chosen)
+    def _segment_chosen(self, message: SegmentList.Chosen) -> None:
+        """Seek to the start of the chosen segment."""
+        segments = self.moments.segments(self.board)
+        if 0 <= message.index < len(segments):
+            self.seek(segments[message.index].start_frame)
+
+    def action_toggle_spikes(self) -> None:
+        """Show each curve's change between samples, with its spikes, or the curves again."""
+        self.moments.toggle_spikes()
+        self._moments_changed()
+
+    def action_spike(self, direction: int) -> None:
+        """Go to the next (previous) spike of the selected prompt."""
+        prompt = self._selected_text()
+        spike = None
+        if prompt is not None:
+            spike = self.moments.next_spike(self.board, prompt, self.frame, direction)
+        if spike is None:
+            self.app.bell()
+            return
+        self.seek(spike.frame)
+
+    def action_search(self) -> None:
+        """Open the search box: the best moments of this video for a query."""
+        k, video = self.config.settings.search_k, str(self.config.video)
+        search = SearchScreen(
+            self.background.embed_query, lambda v: search_board(self.board, v, k, video), k
+        )
+        self.app.push_screen(search, callback=self._search_done)
+
+    def _search_done(self, choice: SearchChoice | None) -> None:
+        """Seek to the chosen moment, or keep the query as a prompt."""
+        if choice is None:
+            return
+        if choice.keep:
+            self.add_prompt(choice.query)
+        elif choice.hit is not None:
+            self.seek(choice.hit.frame)
+
+    def action_more_like_this(self) -> None:
+        """Add a pseudo-prompt: how similar every frame is to the one on screen (no server)."""
+        pos = self.board.position_of(self.frame)
+        vector = self.board.frame_vector(pos) if pos is not None else None
+        if pos is None or vector is None:
+            self.app.bell()
+            self.notify("This frame is not embedded yet", timeout=3)
+            return
+        label = f"like {format_clock(float(self.board.times[pos]), precise=True)}"
+        self.selected = self.board.add_frame_prompt(label, vector)
+        self._moments_changed()
+
     # -- views --------------------------------------------------------------------------------
 
     def _board_changed(self, *, live: bool = False) -> None:
-        """Push the board to the chart (if its data changed) and the prompt panel.
+        """Push the board and the moments to the chart and the segment list (if they changed)
+        and refresh the prompt panel.
 
         ``live``: the change is new embeddings from the indexer (drawn within a second).
         """
-        if self.board.version != self._chart_version:
-            self._chart_version = self.board.version
-            series = [
-                Series(e.text, e.color, e.scores)
-                for e in self.board.prompts
-                if e.visible and e.state == "ready"
-            ]
+        key = (self.board.version, self.moments.settings(), self.moments.spikes_view)
+        if key != self._chart_key:
+            self._chart_key = key
             chart = self.query_one("#chart", SimilarityChart)
-            chart.set_data(self.board.times, series, self.config.info.duration, live=live)
+            chart.set_data(
+                self.board.times,
+                series_for(self.moments.shown(self.board), self.moments.spikes_view),
+                self.config.info.duration,
+                live=live,
+                y_label=self.moments.y_label,
+            )
+            self._refresh_segments()
         work = self.background
         work.index_done = max(work.index_done, self.board.embedded)
         self._refresh_prompts()
+
+    def _refresh_segments(self) -> None:
+        rows = rows_for(self.moments.shown(self.board))
+        self.query_one("#segments", SegmentList).update_rows(rows)
 
     def _refresh_prompts(self) -> None:
         scores = self.board.scores_at(self.frame)
@@ -367,6 +524,9 @@ class PlayerScreen(Screen[None]):
             index_state=work.index_state,
             server=work.server_state,
             display_fps=fps,
+            view=self.moments.view,
+            smooth_s=self.moments.smooth_s,
+            spikes=self.moments.spikes_view,
         )
 
     # -- shutdown -----------------------------------------------------------------------------

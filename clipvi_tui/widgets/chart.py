@@ -12,11 +12,16 @@ A plotext figure is rebuilt from scratch on every render (20–100 ms), so this 
 
 A click in the plot area posts :class:`SimilarityChart.Clicked` with the time under that column,
 mapped through plotext's own axis limits and canvas offsets (see ``chart_math``).
+
+Each series may also carry its threshold (a horizontal line in its colour, drawn under the
+curves), its segments (bars along the bottom of the plot, one row per prompt when there is room)
+and marks (spikes, drawn as dots); the y label names the score view.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +32,8 @@ from textual.message import Message
 from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
+from clipvi_tui.core.analysis import difference_curves
+from clipvi_tui.player.moments import Shown
 from clipvi_tui.widgets.chart_math import (
     RenderKey,
     column_span,
@@ -34,6 +41,7 @@ from clipvi_tui.widgets.chart_math import (
     decimate_minmax,
     marker_xf,
     needs_rebuild,
+    segment_rows,
     time_ticks,
     value_limits,
     vline_x_for_column,
@@ -42,6 +50,8 @@ from clipvi_tui.widgets.chart_math import (
 
 MARKER = "braille"
 PLAYHEAD_COLOR = (235, 64, 52)
+SEGMENT_MARKER = "▬"
+SPIKE_MARKER = "●"
 # Shortest time between two rebuilds (the picture may lag the playhead by this much).
 MIN_REBUILD_INTERVAL_S = 0.2
 # Shortest time between rebuilds caused only by new embeddings arriving while indexing.
@@ -50,11 +60,37 @@ LIVE_REBUILD_INTERVAL_S = 1.0
 
 @dataclass(frozen=True)
 class Series:
-    """One prompt's curve: values aligned with the chart's times, NaN where not embedded."""
+    """One prompt's curve: values aligned with the chart's times, NaN where not embedded.
+
+    ``threshold``: drawn as a horizontal line (None: none). ``segments``: ``(start_s, end_s)``
+    spans marked under the curves. ``marks``: ``(seconds, value)`` points (spikes).
+    """
 
     label: str
     color: tuple[int, int, int]
     values: np.ndarray
+    threshold: float | None = None
+    segments: tuple[tuple[float, float], ...] = ()
+    marks: tuple[tuple[float, float], ...] = ()
+
+
+def series_for(shown: Sequence[Shown], spikes: bool) -> list[Series]:
+    """The chart's lines for the prompts shown: each curve with its threshold and segments, or
+    (``spikes``) each curve's change between samples with its spikes marked."""
+    out = []
+    for item in shown:
+        e, found = item.entry, item.found
+        if spikes:
+            marks = tuple((p.time_s, p.change) for p in item.spikes)
+            out.append(Series(e.text, e.color, difference_curves(found.curve), marks=marks))
+        else:
+            spans = tuple((g.start_s, g.end_s) for g in found.segments)
+            out.append(Series(e.text, e.color, found.curve, found.threshold.value, spans))
+    return out
+
+
+def _drawable(threshold: float | None) -> bool:
+    return threshold is not None and bool(np.isfinite(threshold))
 
 
 @dataclass(frozen=True)
@@ -89,6 +125,7 @@ class SimilarityChart(PlotextPlot):
         super().__init__(id=id)
         self._times: np.ndarray = np.zeros(0, dtype=np.float64)
         self._series: list[Series] = []
+        self._y_label = ""
         self._duration = 0.0
         self._playhead = 0.0
         self._data_version = 0
@@ -104,15 +141,23 @@ class SimilarityChart(PlotextPlot):
     # -- input from the screen -------------------------------------------------------------------
 
     def set_data(
-        self, times: np.ndarray, series: list[Series], duration: float, *, live: bool = False
+        self,
+        times: np.ndarray,
+        series: list[Series],
+        duration: float,
+        *,
+        live: bool = False,
+        y_label: str = "",
     ) -> None:
         """Replace the curves (``times`` in seconds, ascending) and the timeline length.
 
         ``live`` marks a change from background indexing: it is drawn within a second instead
-        of at once, so a stream of small updates costs one rebuild a second.
+        of at once, so a stream of small updates costs one rebuild a second. ``y_label`` names
+        what the y axis shows (the score view).
         """
         self._times = np.asarray(times, dtype=np.float64)
         self._series = list(series)
+        self._y_label = y_label
         self._duration = max(0.0, duration)
         self._data_version += 1
         self._request_rebuild(LIVE_REBUILD_INTERVAL_S if live else MIN_REBUILD_INTERVAL_S)
@@ -233,12 +278,20 @@ class SimilarityChart(PlotextPlot):
         canvas_w = self._canvas_width(width)
         xf = marker_xf(MARKER)
         plt.xlim(lo, hi)
-        ylo, yhi = value_limits([s.values for s in self._series])
-        plt.ylim(ylo, yhi)
+        lines = [np.array([s.threshold]) for s in self._series if _drawable(s.threshold)]
+        ylo, yhi = value_limits([s.values for s in self._series] + lines)
+        bars, bar_ylo = segment_rows(self._series, ylo, yhi, height)
+        plt.ylim(bar_ylo, yhi)
         ticks, labels = time_ticks(self._duration, canvas_w)
         plt.xticks(ticks, labels)
         yt = list(np.linspace(ylo, yhi, 4 if height >= 10 else 2))
         plt.yticks(yt, [f"{v:.2f}" for v in yt])
+        if self._y_label:
+            plt.ylabel(self._y_label)
+        for s in self._series:
+            # Under the curves, so a curve running along its threshold stays visible.
+            if _drawable(s.threshold):
+                plt.hline(s.threshold, s.color)
         for s in self._series:
             runs = decimate_minmax(self._times, s.values, lo, hi, canvas_w, xf)
             for i, run in enumerate(runs):
@@ -248,6 +301,13 @@ class SimilarityChart(PlotextPlot):
                 if len(xs) == 1:
                     xs, ys = xs * 2, ys * 2
                 plt.plot(xs, ys, marker=MARKER, color=s.color, label=s.label if i == 0 else None)
+        for s, y in zip(self._series, bars, strict=True):
+            for a, b in s.segments:
+                plt.plot([a, b], [y, y], marker=SEGMENT_MARKER, color=s.color)
+        for s in self._series:
+            if s.marks:
+                xs, ys = zip(*s.marks, strict=True)
+                plt.scatter(list(xs), list(ys), marker=SPIKE_MARKER, color=s.color)
         if not self._series:
             # An off-canvas line keeps plotext's y axis and labels, so the data area (and the
             # click mapping) does not move when the first prompt arrives.

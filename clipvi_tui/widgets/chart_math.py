@@ -14,7 +14,9 @@ playhead agree with what is drawn.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -228,3 +230,35 @@ def value_limits(series: list[np.ndarray]) -> tuple[float, float]:
     hi = float(max(f.max() for f in finite))
     pad = (hi - lo) * 0.08 if hi > lo else max(abs(hi) * 0.05, 0.01)
     return lo - pad, hi + pad
+
+
+def segment_rows(
+    series: Sequence[Any], ylo: float, yhi: float, height: int
+) -> tuple[list[float], float]:
+    """Where each series' segment bars go: y values below the curves, and the new lower limit.
+
+    One text row per series with segments when the plot is tall enough (at least four rows of
+    curve per bar row), else a single shared row. Series without segments get no row.
+
+    Args:
+        series: objects with a ``segments`` attribute (the chart's series).
+        ylo: lower y limit of the curves.
+        yhi: upper y limit of the curves.
+        height: the chart's height in rows.
+
+    Returns:
+        ``(y of each series' bars, lower y limit including the bar rows)``.
+    """
+    with_bars = [i for i, s in enumerate(series) if getattr(s, "segments", ())]
+    if not with_bars:
+        return [ylo] * len(series), ylo
+    canvas_rows = max(2, height - 4)  # the x axis, its labels, the y label and a border
+    own_rows = len(with_bars) * 5 <= canvas_rows
+    n_rows = len(with_bars) if own_rows else 1
+    # Rows are shared out over the extended range, so one row is (range) / (canvas rows).
+    step = (yhi - ylo) / max(1, canvas_rows - n_rows)
+    out = [ylo] * len(series)
+    for rank, i in enumerate(with_bars):
+        row = rank if own_rows else 0
+        out[i] = ylo - (row + 0.5) * step
+    return out, ylo - n_rows * step

@@ -41,6 +41,9 @@ class StatusInfo:
     index_state: str = "waiting"  # waiting | running | retrying | done | failed | cancelled
     server: str = "unknown"
     display_fps: float | None = None
+    view: str = ""  # the score view ("" hides the moments part)
+    smooth_s: float = 0.0
+    spikes: bool = False
 
 
 class StatusBar(Widget):
@@ -67,6 +70,8 @@ class StatusBar(Widget):
             Text("▶ playing", style="bold green") if s.playing else Text("⏸ paused"),
             _indexing(s),
         ]
+        if s.view:
+            parts.append(_moments(s))
         label, style = SERVER_LABELS.get(s.server, (s.server, ""))
         parts.append(Text(label, style=style))
         if s.playing and s.display_fps is not None:
@@ -87,3 +92,9 @@ def _indexing(s: StatusInfo) -> Text:
     elif s.index_state in ("failed", "cancelled"):
         text += f" ({s.index_state})"
     return Text(text)
+
+
+def _moments(s: StatusInfo) -> Text:
+    """``raw · smooth 0.5 s`` (``· spikes`` in the spikes view)."""
+    smooth = f"smooth {s.smooth_s:g} s" if s.smooth_s > 0 else "smooth off"
+    return Text(f"{s.view} · {smooth}" + (" · spikes" if s.spikes else ""))

@@ -23,8 +23,14 @@ SnapCompare = Callable[..., bool]
 
 
 def _app(tmp_path: Path, video: Path, graphics: str, prompts: list[str]) -> ClipviApp:
+    # The fake client's cosines never fall below ≈0.25, so the presence floor is raised for a
+    # readable picture: each prompt gets one segment, on its own colour.
     settings = Settings(
-        cache_dir=tmp_path / "cache", sample_fps=5.0, server="external", prompts=prompts
+        cache_dir=tmp_path / "cache",
+        sample_fps=5.0,
+        server="external",
+        prompts=prompts,
+        presence_floor=0.5,
     )
     client = ColourClient()
     return ClipviApp(
@@ -61,10 +67,14 @@ def test_player_halfcell(snap_compare: SnapCompare, tmp_path: Path, snapshot_vid
 
     Reviewer should see: the green frame with "24" and a white bar on the left, filling the
     video box without distortion; the prompt panel with red/green/blue, the cursor on "red",
-    and "green" scoring highest (≈0.96); the chart with three lines over 0:00–0:06 (red high on
-    the first third, green on the second, blue on the last), a legend top-left and a red
-    playhead at 0:02.4; the status bar reading "frame 25/60 │ 0:02.4 / 0:06 │ ⏸ paused │
-    indexed 30/30 ✓ │ server connected"; the footer with the main keys.
+    and "green" scoring highest (≈0.96); under it the "Segments (l)" list, one segment per
+    prompt (red 0:00.0–0:01.8, green 0:02.0–0:03.8, blue 0:04.0–0:05.8) with peak score and
+    time; the chart with three lines over 0:00–0:06 (red high on the first third, green on the
+    second, blue on the last), each prompt's threshold as a horizontal line in its colour, a
+    bar per prompt under the curves marking its segment, a legend top-left, a red playhead at
+    0:02.4 and the y label "raw: cosine similarity"; the status bar reading "frame 25/60 │
+    0:02.4 / 0:06 │ ⏸ paused │ indexed 30/30 ✓ │ raw · smooth off │ server connected"; the
+    footer with the main keys (View, Threshold, Next segment, Search among them).
     """
     app = _app(tmp_path, snapshot_video, "halfcell", ["red", "green", "blue"])
     assert snap_compare(app, terminal_size=SIZE, run_before=_at_frame(12))
@@ -95,8 +105,9 @@ def test_help_screen(snap_compare: SnapCompare, tmp_path: Path, snapshot_video: 
     """The ? help screen over the player.
 
     Reviewer should see: a "Keys" box listing every key — space, ←, →, shift+←/→, home, end,
-    "," and ".", "a / /", d, "↑ / k", "↓ / j", 1 … 9, ?, q — followed by the two mouse actions
-    (click chart, click video) and the hint "esc, q or ? closes this help".
+    "," and ".", "a / /", d, "↑ / k", "↓ / j", 1 … 9, then the moment keys (v, [, ], t, n, N,
+    l, s, x, X, f, m), ?, q, then the two mouse actions (click chart, click video) — scrolling
+    if the terminal is short — with "esc, q or ? closes this help" on the box's bottom edge.
     """
 
     async def open_help(pilot: Pilot[Any]) -> None:
@@ -118,3 +129,20 @@ def test_add_prompt_dialog(snap_compare: SnapCompare, tmp_path: Path, snapshot_v
 
     app = _app(tmp_path, snapshot_video, "unicode", ["red"])
     assert snap_compare(app, terminal_size=SIZE, run_before=_at_frame(0, type_prompt))
+
+
+def test_search_box(snap_compare: SnapCompare, tmp_path: Path, snapshot_video: Path) -> None:
+    """The f search box after a query.
+
+    Reviewer should see: a centred "Search moments" box with "blue" typed in and a list of
+    moments below it, best first: the first one in the blue third (score ≈0.99, near 0:04–0:06,
+    with its span), the others lower; the hint "enter on a moment seeks there · p or ctrl+s
+    keeps the query" under the list.
+    """
+
+    async def search(pilot: Pilot[Any]) -> None:
+        await pilot.press("f", *"blue", "enter")
+        await wait_for(pilot, lambda: bool(getattr(pilot.app.screen, "hits", None)))
+
+    app = _app(tmp_path, snapshot_video, "unicode", ["red", "green"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=_at_frame(0, search))

@@ -92,3 +92,52 @@ def test_serve_without_the_server_extra_says_how_to_get_it() -> None:
     )
     assert out.returncode == 2
     assert "pip install 'clipvi-tui[server]'" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--threshold", "high"], "--threshold wants auto, a number or PROMPT=VALUE"),
+        (["--threshold", "nope=0.3"], "which is not one of the prompts"),
+        (["--smooth", "-1"], "smooth_s must be 0 or more"),
+        (["--view", "cosine"], "invalid choice"),
+        (["--segments", "--spikes"], "not allowed with"),
+    ],
+)
+def test_bad_moment_options_are_one_line_and_exit_2(
+    coded_video: Path, args: list[str], message: str
+) -> None:
+    out = run("export", str(coded_video), "-p", "a dog", *args)
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "a dog"], "needs a query and at least one video"),
+        (["search", "a dog", "missing.mp4"], "video not found"),
+        (["search", "--like", "clip.mp4", "x.mp4"], "--like wants VIDEO@SECONDS"),
+        (["search", "--like", "missing.mp4@3", "x.mp4"], "video not found"),
+        (["search", "--like", "{video}@1:xx", "{video}"], "--like wants VIDEO@SECONDS"),
+        (["search", "a dog", "{video}", "-k", "0"], "-k must be at least 1"),
+        (["search", "a dog", "{video}", "--view", "softmax"], "add -p PROMPT"),
+        (["search", "--like", "{video}@1", "{video}", "--view", "baseline"], "use --view raw"),
+    ],
+)
+def test_bad_search_input_is_one_line_and_exit_2(
+    coded_video: Path, args: list[str], message: str
+) -> None:
+    out = run(*[a.replace("{video}", str(coded_video)) for a in args])
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_parse_clock() -> None:
+    from clipvi_tui.cli.moments import parse_clock
+
+    assert parse_clock("12.5") == 12.5 and parse_clock("1:02.5") == 62.5
+    assert parse_clock("1:00:03") == 3603
+    for bad in ("", "a", "1::2", "-3", "1:2:3:4"):
+        with pytest.raises(ValueError):
+            parse_clock(bad)

@@ -182,6 +182,16 @@ def test_auto_when_both_states_are_present_counts_everything_above_the_floor() -
     assert auto_threshold(curve, floor=0.25).value == pytest.approx(0.25)
 
 
+def test_auto_without_a_floor_rests_on_separation_alone() -> None:
+    """Image-to-image curves ("more like this frame") are all high: no floor, the separated
+    high state is the answer, and noise still gets none."""
+    curve = step_curve([(0.7, 40), (0.95, 20), (0.7, 40)])
+    t = auto_threshold(curve, floor=-np.inf)
+    assert t.value is not None and 0.72 < t.value < 0.93
+    noise = np.random.default_rng(5).normal(0.8, 0.02, 200)
+    assert auto_threshold(noise, floor=-np.inf).value is None
+
+
 @pytest.mark.parametrize(
     ("curve", "reason"),
     [
