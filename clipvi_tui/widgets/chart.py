@@ -290,7 +290,7 @@ class SimilarityChart(PlotextPlot):
             plt.ylabel(self._y_label)
         for s in self._series:
             # Under the curves, so a curve running along its threshold stays visible.
-            if _drawable(s.threshold):
+            if s.threshold is not None and _drawable(s.threshold):
                 plt.hline(s.threshold, s.color)
         for s in self._series:
             runs = decimate_minmax(self._times, s.values, lo, hi, canvas_w, xf)
