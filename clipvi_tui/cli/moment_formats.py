@@ -39,21 +39,12 @@ def segments_csv(segments: Sequence[Segment]) -> str:
 
 
 def segments_json(
-    segments: Sequence[Segment],
-    *,
-    video: Path,
-    model: str,
-    view: str,
-    smooth_s: float,
-    thresholds: Mapping[str, float | None],
+    segments: Sequence[Segment], thresholds: Mapping[str, float | None], **meta: object
 ) -> str:
     """``{"video", "model", "view", "smooth_s", "thresholds": {prompt: value or null},
-    "segments": [...]}``."""
+    "segments": [...]}``; ``meta`` gives the first four, in that order."""
     doc = {
-        "video": str(video),
-        "model": model,
-        "view": view,
-        "smooth_s": smooth_s,
+        **meta,
         "thresholds": {p: None if t is None else round(t, 6) for p, t in thresholds.items()},
         "segments": [{k: _round(v) for k, v in s.to_dict().items()} for s in segments],
     }
@@ -69,16 +60,11 @@ def spikes_csv(spikes: Sequence[Spike]) -> str:
     return _csv(SPIKE_FIELDS, [_spike_row(s) for s in spikes])
 
 
-def spikes_json(
-    spikes: Sequence[Spike], *, video: Path, model: str, view: str, smooth_s: float, k: float
-) -> str:
+def spikes_json(spikes: Sequence[Spike], spike_k: float, **meta: object) -> str:
     """``{"video", "model", "view", "smooth_s", "spike_k", "spikes": [...]}``."""
     doc = {
-        "video": str(video),
-        "model": model,
-        "view": view,
-        "smooth_s": smooth_s,
-        "spike_k": k,
+        **meta,
+        "spike_k": spike_k,
         "spikes": [{k: _round(v) for k, v in _spike_row(s).items()} for s in spikes],
     }
     return json.dumps(doc, indent=1) + "\n"

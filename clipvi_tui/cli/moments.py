@@ -119,33 +119,16 @@ def run_export_moments(args: argparse.Namespace, settings: Settings, video: Path
     client = make_client(settings)
     table, found = analyse_video(settings, video, client)
     ms = settings.moment_settings()
+    meta = {"video": str(video), "model": client.model_id, "view": ms.view, "smooth_s": ms.smooth_s}
     if args.segments:
         segments = [s for m in found for s in m.segments]
-        if fmt == "csv":
-            text = segments_csv(segments)
-        else:
-            thresholds = {m.prompt: m.threshold.value for m in found}
-            text = segments_json(
-                segments,
-                video=video,
-                model=client.model_id,
-                view=ms.view,
-                smooth_s=ms.smooth_s,
-                thresholds=thresholds,
-            )
+        thresholds = {m.prompt: m.threshold.value for m in found}
+        text = (
+            segments_csv(segments) if fmt == "csv" else segments_json(segments, thresholds, **meta)
+        )
     else:
         spikes = [s for m in found for s in m.spikes(table.times, table.frames, ms.spike_k)]
-        if fmt == "csv":
-            text = spikes_csv(spikes)
-        else:
-            text = spikes_json(
-                spikes,
-                video=video,
-                model=client.model_id,
-                view=ms.view,
-                smooth_s=ms.smooth_s,
-                k=ms.spike_k,
-            )
+        text = spikes_csv(spikes) if fmt == "csv" else spikes_json(spikes, ms.spike_k, **meta)
     _write(text, args.output)
     return EXIT_OK
 

@@ -12,16 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from clipvi_tui.core.moments import (
-    Segment,
-    Spike,
-    Threshold,
-    changes,
-    find_segments,
-    find_spikes,
-    resolve_threshold,
-    smooth,
-)
+from clipvi_tui.core.moments import Segment, Spike, changes, find_segments, find_spikes, smooth
+from clipvi_tui.core.thresholds import Threshold, resolve_threshold
 from clipvi_tui.core.views import apply_view, check_view, presence_floors
 
 DEFAULT_BASELINE_PROMPTS = ("a photo", "a video frame")

@@ -8,9 +8,7 @@ Results are cached until the board or a setting changes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
 
 import numpy as np
 
@@ -20,8 +18,6 @@ from clipvi_tui.core.moments import Segment, Spike
 from clipvi_tui.core.search import Hit, VideoCurve, moments
 from clipvi_tui.core.views import VIEW_LABELS, next_view
 from clipvi_tui.player.scoreboard import FRAME, READY, PromptEntry, ScoreBoard
-
-T = TypeVar("T", Segment, Spike)
 
 # The smoothing keys step through these windows (seconds; 0 = off).
 SMOOTH_STEPS = (0.0, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -160,20 +156,21 @@ class MomentsModel:
     def _find(self, board: ScoreBoard, prompt: str) -> Shown | None:
         return next((s for s in self.shown(board) if s.entry.text == prompt), None)
 
-    def next_segment(
-        self, board: ScoreBoard, prompt: str, frame: int, direction: int
-    ) -> Segment | None:
-        """The segment of ``prompt`` that starts after (or, ``direction`` < 0, before) raw
-        ``frame``; None if there is none that way."""
+    def next_frame(
+        self, board: ScoreBoard, prompt: str, frame: int, direction: int, kind: str
+    ) -> int | None:
+        """Where the next (``direction`` > 0) or previous segment (``kind`` ``segment``: its
+        start) or spike (``spike``) of ``prompt`` is, as a raw frame; None if there is none."""
         shown = self._find(board, prompt)
-        return _next_by_frame(shown.found.segments if shown else [], frame, direction)
-
-    def next_spike(
-        self, board: ScoreBoard, prompt: str, frame: int, direction: int
-    ) -> Spike | None:
-        """The spike of ``prompt`` after (or before) raw ``frame``; None if there is none."""
-        shown = self._find(board, prompt)
-        return _next_by_frame(shown.spikes if shown else [], frame, direction)
+        if shown is None:
+            return None
+        if kind == "segment":
+            starts = [s.start_frame for s in shown.found.segments]
+        else:
+            starts = [s.frame for s in shown.spikes]
+        if direction > 0:
+            return next((f for f in starts if f > frame), None)
+        return next((f for f in reversed(starts) if f < frame), None)
 
     def reason(self, board: ScoreBoard, prompt: str) -> str:
         """Why ``prompt`` has no segment (empty if it has some, or is not shown)."""
@@ -192,18 +189,6 @@ class MomentsModel:
             return False
         self.set_threshold(prompt, value)
         return True
-
-
-def _next_by_frame(items: Sequence[T], frame: int, direction: int) -> T | None:
-    """The first item starting after raw ``frame`` (direction > 0) or the last one before it."""
-    if direction > 0:
-        return next((i for i in items if _start(i) > frame), None)
-    return next((i for i in reversed(items) if _start(i) < frame), None)
-
-
-def _start(item: object) -> int:
-    """Where a segment starts or a spike is, as a raw frame."""
-    return item.start_frame if isinstance(item, Segment) else int(getattr(item, "frame", 0))
 
 
 def search_board(board: ScoreBoard, vector: np.ndarray, k: int, video: str) -> list[Hit]:

@@ -397,17 +397,21 @@ class PlayerScreen(Screen[None]):
 
     def action_segment(self, direction: int) -> None:
         """Go to the next (previous) segment of the selected prompt."""
+        self._go_to("segment", direction)
+
+    def _go_to(self, kind: str, direction: int) -> None:
+        """Seek to the selected prompt's next/previous segment or spike; say so if none."""
         prompt = self._selected_text()
-        seg = None
+        target = None
         if prompt is not None:
-            seg = self.moments.next_segment(self.board, prompt, self.frame, direction)
-        if seg is None:
+            target = self.moments.next_frame(self.board, prompt, self.frame, direction, kind)
+        if target is None:
             self.app.bell()
-            why = self.moments.reason(self.board, prompt) if prompt else ""
+            why = self.moments.reason(self.board, prompt) if prompt and kind == "segment" else ""
             where = "next" if direction > 0 else "previous"
-            self.notify(f"No {where} segment" + (f": {why}" if why else ""), timeout=3)
+            self.notify(f"No {where} {kind}" + (f": {why}" if why else ""), timeout=3)
             return
-        self.seek(seg.start_frame)
+        self.seek(target)
 
     def action_focus_segments(self) -> None:
         """Move the keys to the segment list (enter seeks, esc comes back)."""
@@ -427,14 +431,7 @@ class PlayerScreen(Screen[None]):
 
     def action_spike(self, direction: int) -> None:
         """Go to the next (previous) spike of the selected prompt."""
-        prompt = self._selected_text()
-        spike = None
-        if prompt is not None:
-            spike = self.moments.next_spike(self.board, prompt, self.frame, direction)
-        if spike is None:
-            self.app.bell()
-            return
-        self.seek(spike.frame)
+        self._go_to("spike", direction)
 
     def action_search(self) -> None:
         """Open the search box: the best moments of this video for a query."""

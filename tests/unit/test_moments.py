@@ -1,4 +1,5 @@
-"""Moments: smoothing in seconds, the auto threshold, segments and spikes (unit + property)."""
+"""Moments and thresholds: smoothing in seconds, the auto threshold, segments, spikes (unit +
+property tests)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,19 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from clipvi_tui.core.moments import (
-    MIN_AUTO_FRAMES,
     MIN_NOISE,
-    auto_threshold,
     changes,
     find_segments,
     find_spikes,
+    smooth,
+    true_runs,
+)
+from clipvi_tui.core.thresholds import (
+    MIN_AUTO_FRAMES,
+    auto_threshold,
     noise_scale,
     otsu_split,
     resolve_threshold,
-    smooth,
-    true_runs,
 )
 
 values01 = st.floats(-1.0, 1.0, allow_nan=False, width=32)
@@ -296,18 +299,8 @@ def test_segment_edge_cases() -> None:
     assert [(s.start_frame, s.end_frame, s.peak_frame) for s in one] == [(7, 7, 7)]
     flat = find_segments("p", np.full(3, 0.5), t, f, 0.5)
     assert [(s.start, s.end) for s in flat] == [(0, 2)], "at the threshold counts as above"
-    seg = flat[0].to_dict()
-    assert list(seg) == [
-        "prompt",
-        "start_frame",
-        "end_frame",
-        "start_s",
-        "end_s",
-        "peak_frame",
-        "peak_s",
-        "peak_score",
-        "mean_score",
-    ]
+    header = "prompt,start_frame,end_frame,start_s,end_s,peak_frame,peak_s,peak_score,mean_score"
+    assert list(flat[0].to_dict()) == header.split(","), "the export's fields, in its order"
 
 
 # -- spikes -------------------------------------------------------------------------------------
