@@ -122,9 +122,13 @@ class ScoreBoard:
             self._have[:] = False
         self._vectors[pos] = vec.astype(np.float16)
         self._have[pos] = True
+        # Score the stored (float16) vectors, as curve() does: a prompt's scores must not
+        # depend on whether its vector or the frames arrived first (nor differ from the CLI,
+        # which reads float16 vectors back from the cache).
+        stored = self._vectors[pos].astype(np.float32)
         for entry in self._entries():
             if entry.vector is not None and entry.vector.shape[0] == vec.shape[1]:
-                entry.scores[pos] = vec @ entry.vector
+                entry.scores[pos] = stored @ entry.vector
         self.version += 1
         return len(pos)
 

@@ -48,6 +48,9 @@ from clipvi_tui.widgets.video import VideoView, frame_preparer
 MAX_TICK_HZ = 30.0
 # During playback the indexer's playhead follows at most this often.
 PLAYHEAD_PUSH_S = 1.0
+# While indexing streams in, the moments (thresholds, segments: ≈13 ms for an hour of video and
+# five prompts) are recomputed at most this often.
+LIVE_MOMENTS_S = 1.0
 
 
 def _toggle_bindings() -> list[Binding]:
@@ -137,6 +140,8 @@ class PlayerScreen(Screen[None]):
         self._last_playhead_push = 0.0
         self._clock_timer: Timer | None = None
         self._chart_key: tuple[object, ...] | None = None
+        self._moments_at = 0.0  # when the chart and segment list were last recomputed
+        self._live_timer: Timer | None = None
         self._shut_down = False
 
     # -- layout -------------------------------------------------------------------------------
@@ -191,6 +196,8 @@ class PlayerScreen(Screen[None]):
         redraw = self.background.apply(message)
         if redraw.board:
             self._board_changed(live=redraw.live)
+        elif self._live_timer is not None and self.background.index_state != "running":
+            self._live_due()  # indexing ended: show the last embeddings now, not in a second
         if redraw.status or redraw.board:
             self._refresh_status()
 
@@ -471,8 +478,14 @@ class PlayerScreen(Screen[None]):
         ``live``: the change is new embeddings from the indexer (drawn within a second).
         """
         key = (self.board.version, self.moments.settings(), self.moments.spikes_view)
-        if key != self._chart_key:
-            self._chart_key = key
+        now = time.monotonic()
+        if key == self._chart_key:
+            pass
+        elif live and now - self._moments_at < LIVE_MOMENTS_S:
+            if self._live_timer is None:  # catch up once the interval is over
+                self._live_timer = self.set_timer(LIVE_MOMENTS_S, self._live_due)
+        else:
+            self._chart_key, self._moments_at = key, now
             chart = self.query_one("#chart", SimilarityChart)
             chart.set_data(
                 self.board.times,
@@ -485,6 +498,13 @@ class PlayerScreen(Screen[None]):
         work = self.background
         work.index_done = max(work.index_done, self.board.embedded)
         self._refresh_prompts()
+
+    def _live_due(self) -> None:
+        if self._live_timer is not None:
+            self._live_timer.stop()
+            self._live_timer = None
+        self._moments_at = 0.0
+        self._board_changed(live=True)
 
     def _refresh_segments(self) -> None:
         rows = rows_for(self.moments.shown(self.board))
