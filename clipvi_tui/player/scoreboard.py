@@ -122,10 +122,10 @@ class ScoreBoard:
             self._have[:] = False
         self._vectors[pos] = vec.astype(np.float16)
         self._have[pos] = True
-        # Score the stored (float16) vectors, as curve() does: a prompt's scores must not
-        # depend on whether its vector or the frames arrived first (nor differ from the CLI,
-        # which reads float16 vectors back from the cache).
-        stored = self._vectors[pos].astype(np.float32)
+        # Score the stored float16 vectors, renormalised, as curve() does and as the CLI does
+        # with the vectors it reads back from the cache: a prompt's scores must not depend on
+        # whether its vector or the frames arrived first, nor differ from `export`.
+        stored = normalise(self._vectors[pos].astype(np.float32))
         for entry in self._entries():
             if entry.vector is not None and entry.vector.shape[0] == vec.shape[1]:
                 entry.scores[pos] = stored @ entry.vector
@@ -225,7 +225,7 @@ class ScoreBoard:
             rows = np.flatnonzero(self._have)
             for a in range(0, len(rows), _BLOCK):
                 block = rows[a : a + _BLOCK]
-                scores[block] = self._vectors[block].astype(np.float32) @ t
+                scores[block] = normalise(self._vectors[block].astype(np.float32)) @ t
         return scores
 
     def mark(self, text: str, state: str, note: str) -> None:

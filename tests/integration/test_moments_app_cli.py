@@ -41,14 +41,15 @@ def cli_segments(
 
 
 def assert_same(app: list[dict[str, object]], cli: list[dict[str, object]]) -> None:
-    """Same segments: prompts and frames exactly, times and scores to 1e-4 (the app scores
-    float16 vectors in float32 blocks, the CLI in one matrix product)."""
+    """Same segments: prompts and frames exactly, times and scores to 1e-4 (relative, for the
+    zscore view's large values): the app keeps vectors normalised then rounded to float16, the
+    CLI reads float16 vectors back and normalises them, so cosines differ by ≈1e-6."""
     assert len(app) == len(cli), (app, cli)
     for a, c in zip(app, cli, strict=True):
         assert list(a) == list(c)
         for key, value in a.items():
             if isinstance(value, float):
-                assert value == pytest.approx(c[key], abs=1e-4), (key, a, c)
+                assert value == pytest.approx(c[key], rel=1e-4, abs=1e-4), (key, a, c)
             else:
                 assert value == c[key], (key, a, c)
 
