@@ -161,8 +161,26 @@ class EmbeddingCache:
         """Store one vector per frame index in a single transaction (normalised to float16)."""
         if len(indices) != len(vectors):
             raise ValueError("indices and vectors differ in length")
+        self.put_stored_frames(
+            fingerprint, model_id, tag, indices, normalise(vectors).astype(VECTOR_DTYPE)
+        )
+
+    def put_stored_frames(
+        self,
+        fingerprint: str,
+        model_id: str,
+        tag: str,
+        indices: Sequence[int],
+        blobs: np.ndarray,
+    ) -> None:
+        """Store vectors already in the cache's own form (unit length, float16), byte for byte.
+
+        Re-normalising such a vector can move a float16 value by one step; vectors that were
+        read out of a cache (an exported vector file) go back in unchanged this way.
+        """
+        if len(indices) != len(blobs) or blobs.dtype != VECTOR_DTYPE:
+            raise ValueError("need one float16 vector per index")
         prefix = self.frame_prefix(fingerprint, model_id, tag)
-        blobs = normalise(vectors).astype(VECTOR_DTYPE)
 
         def write(txn: lmdb.Transaction) -> None:
             for k, blob in zip(indices, blobs, strict=True):
@@ -254,6 +272,21 @@ class EmbeddingCache:
             return [_as_bytes(txn.get(self.text_key(model_id, p), db=self._texts)) for p in prompts]
 
         return _decode_rows(self._read(fetch))
+
+    def text_dim(self, model_id: str) -> int | None:
+        """The length of the prompt vectors cached for ``model_id``, or None if there are none.
+
+        Every vector of one model has this length, so it is what imported vectors must match.
+        """
+        prefix = f"{model_id}|".encode()
+
+        def first(txn: lmdb.Transaction) -> int | None:
+            cur = txn.cursor(db=self._texts)
+            if cur.set_range(prefix) and bytes(cur.key()).startswith(prefix):
+                return len(bytes(cur.value())) // VECTOR_DTYPE.itemsize
+            return None
+
+        return self._read(first)
 
     def stats(self) -> dict[str, int]:
         """Entry counts and sizes, for ``--verbose`` output and benchmarks."""

@@ -46,6 +46,9 @@ class EmbeddingError(Exception):
     """Base of every embedding failure; ``str()`` is a one-line message for the user."""
 
     transient = False
+    # The HTTP status of the server's answer, when there was one (the server pool halves a
+    # batch on a 5xx answer, but not on a dropped connection).
+    http_status: int | None = None
 
 
 class ServerUnreachable(EmbeddingError):
@@ -121,7 +124,9 @@ def map_error(exc: BaseException, api_url: str) -> EmbeddingError:
     if status is not None and 400 <= status < 500:
         return BadRequest(f"Inference server rejected the request (HTTP {status}){detail}")
     if status is not None and status >= 500:
-        return ServerError(f"Inference server error (HTTP {status}){detail}")
+        error = ServerError(f"Inference server error (HTTP {status}){detail}")
+        error.http_status = status
+        return error
     name = type(exc).__name__
     if "Connection" in name or isinstance(exc, OSError) or "Timeout" in name:
         return ServerUnreachable(f"cannot reach the Inference server at {api_url}")

@@ -34,6 +34,8 @@ from clipvi_tui.core.video import VideoReader, downscale, fingerprint, probe, sa
 MAX_RETRY_DELAY = 5.0
 # Window over which frames/s is measured.
 RATE_WINDOW_S = 3.0
+# Requests in flight for a client that does not say how many it can take.
+DEFAULT_CONCURRENCY = 3
 
 
 @dataclass
@@ -95,7 +97,7 @@ class Indexer:
         *,
         sample_fps: float | None,
         video_fingerprint: str | None = None,
-        concurrency: int = 3,
+        concurrency: int | None = None,
         keep_retrying: bool = False,
         on_progress: ProgressCallback | None = None,
     ) -> None:
@@ -107,7 +109,9 @@ class Indexer:
             cache: where they go.
             sample_fps: frames per second to embed; None for every frame.
             video_fingerprint: the video's cache key, if the caller already computed it.
-            concurrency: requests kept in flight at once.
+            concurrency: requests kept in flight at once; None asks the client (a
+                :class:`~clipvi_tui.core.servers.ServerPool` knows its servers' capacity),
+                else :data:`DEFAULT_CONCURRENCY`.
             keep_retrying: on server trouble, wait and retry forever (the app) instead of
                 failing after the client's own retries (the CLI).
             on_progress: called from the writer thread after every write and at the end.
@@ -121,6 +125,8 @@ class Indexer:
         self.cache = cache
         self.fingerprint = video_fingerprint or fingerprint(self.video_path, self.info)
         self.sampled = sample_indices(self.info, sample_fps)
+        if concurrency is None:
+            concurrency = int(getattr(client, "concurrency", DEFAULT_CONCURRENCY))
         self.concurrency = max(1, concurrency)
         self.keep_retrying = keep_retrying
         self.on_progress = on_progress

@@ -5,6 +5,7 @@ Counting on the wire, not inside the client, is what proves that a cached run se
 
 from __future__ import annotations
 
+import json
 import threading
 import urllib.error
 import urllib.request
@@ -22,6 +23,8 @@ class CountingProxy:
     def __init__(self, upstream: str, port: int = 0) -> None:
         self.upstream = upstream.rstrip("/")
         self.counts: Counter[str] = Counter()
+        self.image_batches: list[int] = []  # images carried by each /clip/embed_image request
+        self._lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,6 +34,8 @@ class CountingProxy:
                 body = None
                 if self.command == "POST":
                     body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                    if path == "/clip/embed_image":
+                        proxy._record_batch(body)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 req = urllib.request.Request(
                     proxy.upstream + self.path, data=body, headers=headers, method=self.command
@@ -68,3 +73,12 @@ class CountingProxy:
     def images_sent(self) -> int:
         """Requests that carried images."""
         return self.counts["/clip/embed_image"]
+
+    def _record_batch(self, body: bytes) -> None:
+        """Note how many images one request carried (a list, or a single image)."""
+        try:
+            image = json.loads(body).get("image")
+        except (ValueError, AttributeError):
+            return
+        with self._lock:
+            self.image_batches.append(len(image) if isinstance(image, list) else 1)

@@ -26,13 +26,17 @@ RES = 224
 COLOUR_TOKENS = {"red": 736, "green": 1901, "blue": 1746}
 
 
-def write_tiny_clip(out_dir: Path) -> Path:
-    """Write ``visual.onnx`` and ``textual.onnx`` into ``out_dir`` and return it."""
+def write_tiny_clip(out_dir: Path, seed: int = 0) -> Path:
+    """Write ``visual.onnx`` and ``textual.onnx`` into ``out_dir`` and return it.
+
+    ``seed`` draws the random projections: another seed gives a model of the same shape and
+    colour sense whose vectors differ (an imposter for the servers-disagree tests).
+    """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     k = RES // 8
     w = (rng.standard_normal((192, DIM - 3)) * 0.3 / np.sqrt(192)).astype(np.float32)
     visual = helper.make_graph(
