@@ -3,7 +3,8 @@
 Precedence, highest first: command line > environment > config.yaml > defaults.
 
 config.yaml keeps the original app's keys (``roboflow_api_key``, ``video_path``, ``CLIP``: the
-prompts) and adds ``api_url``, ``clip_version``, ``sample_fps``, ``cache_dir``, ``graphics``,
+prompts) and adds ``api_url`` (one URL or a list of servers), ``batch_size`` and
+``max_in_flight``, ``clip_version``, ``sample_fps``, ``cache_dir``, ``graphics``,
 ``server`` and ``model_dir``, and the defaults of finding moments (``view``, ``smooth_s``,
 ``threshold``, ``thresholds``, ``max_gap_s``, ``min_length_s``, ``pad_s``, ``presence_floor``,
 ``spike_k``, ``baseline_prompts``, ``search_k``). The file is found at ``--config``, else
@@ -27,6 +28,7 @@ import yaml
 from clipvi_tui.core.analysis import DEFAULT_BASELINE_PROMPTS, MomentSettings
 from clipvi_tui.core.embeddings import DEFAULT_API_URL, DEFAULT_CLIP_VERSION
 from clipvi_tui.core.prompts import canonical_prompt
+from clipvi_tui.core.servers import ServerSpec, positive_int, server_specs
 from clipvi_tui.core.video import parse_sample_fps
 from clipvi_tui.core.views import VIEWS
 
@@ -91,6 +93,30 @@ class Settings:
             spike_k=self.spike_k,
         )
 
+    # -- several servers (see core/servers.py) --------------------------------------------------
+    # ``api_url`` above is the first server; ``servers`` is the whole list with each server's
+    # batch size and requests in flight. ``batch_size``/``max_in_flight`` are the defaults a
+    # list entry may override. Empty ``servers`` means "api_url alone".
+    servers: list[ServerSpec] = field(default_factory=list)
+    batch_size: int | None = None
+    max_in_flight: int | None = None
+
+    def server_specs(self, api_url: str | None = None) -> list[ServerSpec]:
+        """The servers to send work to.
+
+        Args:
+            api_url: the URL a caller resolved (e.g. an embedded server it started); when it is
+                not the configured first server, that one server is used alone.
+
+        Returns:
+            The configured list, or a one-server list for ``api_url`` (or ``self.api_url`` when
+            code pointed it elsewhere, as the embedded server does).
+        """
+        url = api_url or self.api_url
+        if self.servers and self.servers[0].url == url:
+            return list(self.servers)
+        return server_specs(url, batch_size=self.batch_size, max_in_flight=self.max_in_flight)
+
 
 # -- the fields ---------------------------------------------------------------------------------
 # Every setting is one row: its name on Settings, its config.yaml keys (the first one is the
@@ -113,10 +139,30 @@ class Field:
 
 
 def _url(value: Any) -> str:
-    url = str(value).strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"api_url must start with http:// or https://, not {url!r}")
-    return url
+    """The first server's URL; a list (YAML, repeated --api-url, comma-separated) is checked whole
+    here and expanded into ``Settings.servers`` by :func:`_validate`."""
+    return _server_list(value)[0].url
+
+
+def _server_list(
+    value: Any, batch_size: int | None = None, flight: int | None = None
+) -> list[ServerSpec]:
+    if not isinstance(value, (str, list, tuple)):
+        raise ConfigError(f"api_url must be a URL or a list of URLs, not {value!r}")
+    try:
+        return server_specs(value, batch_size=batch_size, max_in_flight=flight)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _positive_int(name: str) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        try:
+            return positive_int(name, value)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+    return parse
 
 
 def _api_key(value: Any) -> Any:
@@ -174,6 +220,10 @@ FIELDS: tuple[Field, ...] = (
     Field("graphics", ("graphics",), "CLIPVI_GRAPHICS", _choice("graphics", GRAPHICS_CHOICES)),
     Field("server", ("server",), "CLIPVI_SERVER", _choice("server", SERVER_CHOICES)),
     Field("model_dir", ("model_dir",), "CLIPVI_MODEL_DIR", _optional_path, path=True),
+    Field("batch_size", ("batch_size",), "CLIPVI_BATCH_SIZE", _positive_int("batch_size")),
+    Field(
+        "max_in_flight", ("max_in_flight",), "CLIPVI_MAX_IN_FLIGHT", _positive_int("max_in_flight")
+    ),
 )
 
 # -- the settings of finding moments --------------------------------------------------------
@@ -365,6 +415,8 @@ def _validate(raw: dict[str, Any], path: Path | None) -> Settings:
             value = f.parse(raw[f.name])
             if value is not _UNSET:
                 setattr(s, f.name, value)
+    if raw.get("api_url") is not None:
+        s.servers = _server_list(raw["api_url"], s.batch_size, s.max_in_flight)
     return s
 
 

@@ -33,6 +33,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             "video_path": getattr(args, "video", None),
             "server": args.server,
             "model_dir": args.model_dir,
+            "batch_size": args.batch_size,
+            "max_in_flight": args.max_in_flight,
             **({"graphics": args.graphics} if getattr(args, "graphics", None) else {}),
             **moment_overrides(args),
         }

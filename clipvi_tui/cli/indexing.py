@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -21,20 +23,74 @@ from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import (
     BadRequest,
     EmbeddingClient,
-    InferenceEmbeddingClient,
     ServerUnreachable,
     server_answers,
 )
 from clipvi_tui.core.indexer import Indexer, Progress, cached_scores, prompt_vectors
 from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
+from clipvi_tui.core.servers import ServerPool
 from clipvi_tui.core.similarity import ScoreTable
 
 
-def make_client(settings: Settings) -> InferenceEmbeddingClient:
-    """The inference-sdk client the settings describe."""
-    return InferenceEmbeddingClient(
-        api_url=settings.api_url, api_key=settings.api_key, clip_version=settings.clip_version
+def make_client(settings: Settings, on_event: Callable[[str], None] | None = None) -> ServerPool:
+    """The client the settings describe: a pool over every configured Inference server.
+
+    Args:
+        settings: validated settings (``servers``, key, model).
+        on_event: told what a user should know about the servers (one set aside, back, a
+            smaller batch that works); default: a line on stderr.
+    """
+    return ServerPool(
+        settings.server_specs(),
+        api_key=settings.api_key,
+        clip_version=settings.clip_version,
+        on_event=on_event or say_on_stderr,
     )
+
+
+def say_on_stderr(text: str) -> None:
+    """Print ``clipvi-tui: text`` on stderr (looked up now: tests replace sys.stderr)."""
+    print(f"clipvi-tui: {text}", file=sys.stderr)
+
+
+def servers_label(client: EmbeddingClient) -> Callable[[], str] | None:
+    """A function giving ``servers 2/3`` for a pool's progress line (None for other clients)."""
+    health = getattr(client, "health", None)
+    if health is None:
+        return None
+
+    def label() -> str:
+        h = health()
+        return f"servers {h.up}/{h.total}"
+
+    return label
+
+
+@contextmanager
+def notes_above(bar: ProgressBar | None, client: EmbeddingClient) -> Iterator[None]:
+    """While a bar is drawn, a pool's news goes above it instead of through it."""
+    previous = getattr(client, "on_event", None)
+    if bar is None or not isinstance(client, ServerPool):
+        yield
+        return
+    client.on_event = lambda text: bar.note(f"clipvi-tui: {text}")
+    try:
+        yield
+    finally:
+        client.on_event = previous
+
+
+def prepare_servers(client: EmbeddingClient) -> None:
+    """Before work that needs a server: fail fast when none answers, refuse disagreeing ones.
+
+    Raises:
+        ServerUnreachable: if no server answers at all.
+        ServerMismatch: if the servers compute different vectors (a pool checks by probe).
+    """
+    ensure_reachable(client)
+    verify = getattr(client, "verify", None)
+    if verify is not None:
+        verify()
 
 
 def checked_prompt_vectors(
@@ -66,9 +122,11 @@ def ensure_reachable(client: EmbeddingClient) -> None:
     Raises:
         ServerUnreachable: if the client has an ``api_url`` and nothing answers there.
     """
-    url = getattr(client, "api_url", None)
-    if url and not server_answers(url, timeout=2.0):
-        raise ServerUnreachable(f"cannot reach the Inference server at {url}")
+    urls = getattr(client, "api_urls", None) or [getattr(client, "api_url", None)]
+    urls = [u for u in urls if u]
+    if urls and not any(server_answers(u, timeout=2.0) for u in urls):
+        where = urls[0] if len(urls) == 1 else f"any of {', '.join(urls)}"
+        raise ServerUnreachable(f"cannot reach the Inference server at {where}")
 
 
 def text_vectors(settings: Settings, client: EmbeddingClient, prompts: list[str]) -> np.ndarray:
@@ -124,7 +182,11 @@ def run_index(
                 ensure_reachable(client)
             checked_prompt_vectors(client, cache, texts)
         # sys.stderr is looked up now, not at import: tests and callers may have replaced it.
-        bar = None if quiet else ProgressBar(stderr or sys.stderr, video.name)
+        bar = (
+            None
+            if quiet
+            else ProgressBar(stderr or sys.stderr, video.name, servers=servers_label(client))
+        )
         indexer = Indexer(
             video,
             client,
@@ -134,9 +196,9 @@ def run_index(
         )
         before = indexer.done
         if before < indexer.total:
-            ensure_reachable(client)
+            prepare_servers(client)
         t0 = time.monotonic()
-        with cancel_on_sigint(indexer):
+        with cancel_on_sigint(indexer), notes_above(bar, client):
             final = indexer.run()
         seconds = time.monotonic() - t0
         if final.state == "cancelled":

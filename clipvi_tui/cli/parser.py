@@ -17,7 +17,17 @@ def add_common_options(parser: argparse.ArgumentParser, prompts: bool = True) ->
     """The settings options every command but ``serve`` takes, and ``-p PROMPT`` if wanted."""
     g = parser.add_argument_group("settings (command line > environment > config.yaml)")
     g.add_argument("--config", metavar="PATH", help="config file (default: ./config.yaml)")
-    g.add_argument("--api-url", help="Inference server URL (default http://localhost:9001)")
+    g.add_argument(
+        "--api-url",
+        action="append",
+        metavar="URL",
+        help="Inference server URL (default http://localhost:9001); repeat, or separate with "
+        "commas, to spread the work over several servers",
+    )
+    g.add_argument(
+        "--batch-size", metavar="N", help="images per request to each server (default 8)"
+    )
+    g.add_argument("--max-in-flight", metavar="N", help="requests in flight per server (default 3)")
     g.add_argument("--api-key", help="Roboflow API key (or ROBOFLOW_API_KEY)")
     g.add_argument("--clip-version", help="CLIP model version (default ViT-B-16)")
     g.add_argument(

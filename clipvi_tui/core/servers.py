@@ -101,9 +101,13 @@ def server_specs(
     Raises:
         ValueError: naming the bad entry (not http(s), empty, unknown key, non-positive number).
     """
-    items: list[Any] = value.split(",") if isinstance(value, str) else list(value)
-    default_batch = _positive("batch_size", SERVER_MAX_BATCH if batch_size is None else batch_size)
-    default_flight = _positive(
+    items: list[Any] = []
+    for item in [value] if isinstance(value, str) else value:
+        items.extend(item.split(",") if isinstance(item, str) else [item])
+    default_batch = positive_int(
+        "batch_size", SERVER_MAX_BATCH if batch_size is None else batch_size
+    )
+    default_flight = positive_int(
         "max_in_flight", DEFAULT_MAX_IN_FLIGHT if max_in_flight is None else max_in_flight
     )
     specs: dict[str, ServerSpec] = {}
@@ -120,16 +124,20 @@ def server_specs(
             continue  # "a,,b" or a trailing comma
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"api_url must start with http:// or https://, not {url!r}")
-        batch = _positive("batch_size", entry.get("batch_size", default_batch))
-        flight = _positive("max_in_flight", entry.get("max_in_flight", default_flight))
+        batch = positive_int("batch_size", entry.get("batch_size", default_batch))
+        flight = positive_int("max_in_flight", entry.get("max_in_flight", default_flight))
         specs.setdefault(url, ServerSpec(url=url, batch_size=batch, max_in_flight=flight))
     if not specs:
         raise ValueError("api_url must name at least one server")
     return list(specs.values())
 
 
-def _positive(name: str, value: Any) -> int:
-    """``value`` as a positive int, or ValueError naming the setting."""
+def positive_int(name: str, value: Any) -> int:
+    """``value`` as a whole number ≥ 1.
+
+    Raises:
+        ValueError: naming the setting ``name``.
+    """
     try:
         number = int(value)
         if number != float(value):

@@ -30,6 +30,7 @@ from clipvi_tui.player.messages import (
     PromptDeferred,
     PromptEmbedded,
     PromptRejected,
+    ServerPoolChanged,
     ServerStateChanged,
     ServiceReport,
     ServicesFailed,
@@ -109,6 +110,8 @@ class BackgroundWork:
         self.index_done = 0
         self.index_rate = 0.0
         self.index_state = "waiting"
+        self.servers_up = 0  # of several configured servers, how many are not set aside
+        self.servers_total = 0
         self.playhead = 0  # the raw frame the indexer should embed from next
         self._in_flight_prompts: set[str] = set()
         self._retry_timer: Timer | None = None
@@ -320,6 +323,13 @@ class BackgroundWork:
             self._retry_timer = self.host.set_timer(PROMPT_RETRY_S, self._retry_prompts)
         return Redraw(board=True)
 
+    def _pool_changed(self, message: ServerPoolChanged) -> Redraw:
+        """Count the servers up for the status bar; tell the user the pool's news."""
+        self.servers_up, self.servers_total = message.up, message.total
+        if message.note:
+            self.notify_once(message.note, severity="warning")
+        return Redraw(status=True)
+
     def _retry_prompts(self) -> None:
         self._retry_timer = None
         self.embed_pending()
@@ -336,4 +346,5 @@ class BackgroundWork:
         PromptEmbedded: _prompt_embedded,
         PromptRejected: _prompt_rejected,
         PromptDeferred: _prompt_deferred,
+        ServerPoolChanged: _pool_changed,
     }

@@ -20,8 +20,9 @@ from textual.message import Message
 
 from clipvi_tui.config import APP_NAME, Settings
 from clipvi_tui.core.cache import EmbeddingCache
-from clipvi_tui.core.embeddings import EmbeddingClient, InferenceEmbeddingClient
+from clipvi_tui.core.embeddings import EmbeddingClient
 from clipvi_tui.core.indexer import Indexer
+from clipvi_tui.core.servers import ServerPool
 from clipvi_tui.core.video import VideoInfo
 
 T = TypeVar("T")
@@ -107,11 +108,17 @@ class ServiceHandles:
 
 
 def default_client_factory(settings: Settings) -> ClientFactory:
-    """A factory of inference-sdk clients with the settings' key and model."""
+    """A factory of server pools with the settings' key and model.
+
+    Given the configured first server's URL, the pool spans every configured server; given
+    another URL (an embedded server started for the run), that one alone.
+    """
 
     def make(api_url: str) -> EmbeddingClient:
-        return InferenceEmbeddingClient(
-            api_url=api_url, api_key=settings.api_key, clip_version=settings.clip_version
+        return ServerPool(
+            settings.server_specs(api_url),
+            api_key=settings.api_key,
+            clip_version=settings.clip_version,
         )
 
     return make

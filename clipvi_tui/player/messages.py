@@ -189,3 +189,22 @@ class QueryFailed(Message):
         super().__init__()
         self.text = text
         self.reason = reason
+
+
+class ServerPoolChanged(ServiceReport):
+    """How many of the configured servers are up changed, or the pool has news for the user.
+
+    ``note`` (may be empty) is a one-line event such as a server set aside, back, refused, or a
+    smaller batch that works; a report without a note may be replaced by a newer one.
+    """
+
+    def __init__(self, up: int, total: int, note: str = "") -> None:
+        """Carry the counts and the news."""
+        super().__init__()
+        self.up = up
+        self.total = total
+        self.note = note
+
+    def can_replace(self, message: Message) -> bool:
+        """A newer count replaces an older one, but never drops news."""
+        return isinstance(message, ServerPoolChanged) and not message.note

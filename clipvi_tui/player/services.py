@@ -25,6 +25,7 @@ from clipvi_tui.core.embeddings import (
 )
 from clipvi_tui.core.indexer import Indexer, Progress, prompt_vectors
 from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
+from clipvi_tui.core.servers import ServerPool
 from clipvi_tui.core.video import fingerprint
 from clipvi_tui.player.context import (
     Abandoned,
@@ -46,6 +47,7 @@ from clipvi_tui.player.messages import (
     PromptRejected,
     QueryEmbedded,
     QueryFailed,
+    ServerPoolChanged,
     ServerStateChanged,
     ServicesFailed,
     ServicesReady,
@@ -93,7 +95,8 @@ def _start(
     if start is None:
         from clipvi_tui.server.embedded import should_start
 
-        start = should_start(api_url, settings.server)
+        # With several servers, one that does not answer is set aside, not replaced.
+        start = len(settings.servers) <= 1 and should_start(api_url, settings.server)
     server = None
     if start:
         from clipvi_tui.server.embedded import EmbeddedServer
@@ -103,6 +106,7 @@ def _start(
         server = EmbeddedServer(settings.model_dir, settings.clip_version, log_path=log)
         api_url = server.api_url
     client = config.client_factory(api_url)
+    watch_pool(client, post)
     video_fp = fingerprint(config.video, config.info)
 
     # Whatever is cached shows at once, before any server is up.
@@ -199,6 +203,16 @@ def run_indexer(
             last_state[0] = state
             post(ServerStateChanged(state, detail))
 
+    last_pool: list[tuple[int, int]] = [(-1, -1)]
+
+    def report_pool() -> None:
+        health = getattr(client, "health", None)
+        if health is not None:
+            h = health()
+            if (h.up, h.total) != last_pool[0]:
+                last_pool[0] = (h.up, h.total)
+                post(ServerPoolChanged(h.up, h.total))
+
     def on_progress(p: Progress) -> None:
         if len(p.stored):
             found, vecs = cache.get_frames(
@@ -212,6 +226,7 @@ def run_indexer(
             report_server(state, p.error or "")
         elif p.state == "failed" and isinstance(indexer.last_exception, EmbeddingError):
             report_server("failed", p.error or "")
+        report_pool()
         post(IndexProgressed(_without_stored(p)))
 
     indexer = Indexer(
@@ -237,6 +252,21 @@ def run_indexer(
         return run_abandonable(run, cancelled, on_cancel=indexer.cancel)
     except Abandoned:
         return None
+
+
+def watch_pool(client: EmbeddingClient, post: Post) -> None:
+    """Have a server pool report its news and counts to the screen (other clients: nothing)."""
+    if not isinstance(client, ServerPool):
+        return
+    pool = client
+
+    def on_event(text: str) -> None:
+        h = pool.health()
+        post(ServerPoolChanged(h.up, h.total, text))
+
+    pool.on_event = on_event
+    h = pool.health()
+    post(ServerPoolChanged(h.up, h.total))
 
 
 def _without_stored(p: Progress) -> Progress:

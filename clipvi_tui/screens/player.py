@@ -544,6 +544,8 @@ class PlayerScreen(Screen[None]):
             view=self.moments.view,
             smooth_s=self.moments.smooth_s,
             spikes=self.moments.spikes_view,
+            servers_up=work.servers_up,
+            servers_total=work.servers_total,
         )
 
     # -- shutdown -----------------------------------------------------------------------------

@@ -159,9 +159,10 @@ class EmbeddedServer:
 def serving(settings: Settings, say: Callable[[str], object] = print) -> Iterator[None]:
     """Start an embedded Inference server for the run if the settings call for one.
 
-    Updates ``settings.api_url`` to point at it, and stops it afterwards.
+    Updates ``settings.api_url`` to point at it, and stops it afterwards. Never with a list of
+    servers: there, one that does not answer is set aside and the others do the work.
     """
-    if not should_start(settings.api_url, settings.server):
+    if len(settings.servers) > 1 or not should_start(settings.api_url, settings.server):
         yield
         return
     server = EmbeddedServer(settings.model_dir, settings.clip_version)

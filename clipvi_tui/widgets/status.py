@@ -44,6 +44,8 @@ class StatusInfo:
     view: str = ""  # the score view ("" hides the moments part)
     smooth_s: float = 0.0
     spikes: bool = False
+    servers_up: int = 0  # shown only with several servers
+    servers_total: int = 0
 
 
 class StatusBar(Widget):
@@ -74,6 +76,8 @@ class StatusBar(Widget):
             parts.append(_moments(s))
         label, style = SERVER_LABELS.get(s.server, (s.server, ""))
         parts.append(Text(label, style=style))
+        if s.servers_total > 1:
+            parts.append(_servers(s))
         if s.playing and s.display_fps is not None:
             parts.append(Text(f"display {s.display_fps:4.1f} fps"))
         return sep.join(parts)
@@ -98,3 +102,11 @@ def _moments(s: StatusInfo) -> Text:
     """``raw · smooth 0.5 s`` (``· spikes`` in the spikes view)."""
     smooth = f"smooth {s.smooth_s:g} s" if s.smooth_s > 0 else "smooth off"
     return Text(f"{s.view} · {smooth}" + (" · spikes" if s.spikes else ""))
+
+
+def _servers(s: StatusInfo) -> Text:
+    """``servers 2/3``: green when all are up, yellow when some are set aside, red when none."""
+    style = (
+        "green" if s.servers_up == s.servers_total else ("red" if s.servers_up == 0 else "yellow")
+    )
+    return Text(f"servers {s.servers_up}/{s.servers_total}", style=style)
