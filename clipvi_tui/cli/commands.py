@@ -14,6 +14,7 @@ from clipvi_tui.cli.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from clipvi_tui.config import Settings
+    from clipvi_tui.core.similarity import ScoreTable
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -59,8 +60,14 @@ def video_of(settings: Settings) -> Path:
 def run_index_command(args: argparse.Namespace) -> int:
     """``clipvi-tui index``: embed every sampled frame and the prompts, then say how far it got."""
     from clipvi_tui.cli.indexing import run_index
+    from clipvi_tui.cli.library import run_library_index_command, wants_library
     from clipvi_tui.server.embedded import serving
 
+    paths = list(args.video or [])
+    if wants_library(paths):  # several paths, a folder or a glob
+        library_args = argparse.Namespace(**{**vars(args), "video": None})
+        return run_library_index_command(paths, args.jobs, settings_from(library_args))
+    args.video = paths[0] if paths else None
     settings = settings_from(args)
     video = video_of(settings)
     with serving(settings, say=lambda m: print(m, file=sys.stderr)):
@@ -75,28 +82,50 @@ def run_index_command(args: argparse.Namespace) -> int:
 
 
 def run_export_command(args: argparse.Namespace) -> int:
-    """``clipvi-tui export``: per-frame scores as CSV or JSON, to stdout or ``-o FILE``."""
-    from clipvi_tui.cli.formats import format_csv, format_json
+    """``clipvi-tui export``: per-frame scores as CSV or JSON, to stdout or ``-o FILE``; with
+    ``--vectors FILE.npz`` the frame vectors (and scores too only when ``-p`` is given)."""
     from clipvi_tui.cli.indexing import make_client, scores_for
     from clipvi_tui.server.embedded import serving
 
     settings = settings_from(args)
     video = video_of(settings)
-    if not settings.prompts:
+    scores_wanted = not args.vectors or bool(args.prompts)
+    if scores_wanted and not settings.prompts:
         raise UsageError("export needs at least one prompt (-p PROMPT or CLIP in config.yaml)")
     if args.segments or args.spikes:
         from clipvi_tui.cli.moments import run_export_moments
 
         with serving(settings, say=lambda m: print(m, file=sys.stderr)):
+            _export_vectors(args, settings, video)
             return run_export_moments(args, settings, video)
-    fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
     with serving(settings, say=lambda m: print(m, file=sys.stderr)):
+        _export_vectors(args, settings, video)
+        if not scores_wanted:
+            return EXIT_OK
         client = make_client(settings)
         table = scores_for(settings, video, settings.prompts, client=client)
+    return _write_scores(args, table, video, client.model_id, settings)
+
+
+def _export_vectors(args: argparse.Namespace, settings: Settings, video: Path) -> None:
+    """``--vectors FILE.npz``: write the frame vectors (inside ``serving``), if asked for."""
+    if args.vectors:
+        from clipvi_tui.cli.vectors import export_vector_file, say
+
+        say(export_vector_file(settings, video, Path(args.vectors)))
+
+
+def _write_scores(
+    args: argparse.Namespace, table: ScoreTable, video: Path, model_id: str, settings: Settings
+) -> int:
+    """Write ``table`` as CSV or JSON to ``-o FILE`` or stdout."""
+    from clipvi_tui.cli.formats import format_csv, format_json
+
+    fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
     if fmt == "csv":
         text = format_csv(table)
     else:
-        text = format_json(table, video, client.model_id, settings.sample_fps)
+        text = format_json(table, video, model_id, settings.sample_fps)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -112,6 +141,16 @@ def run_search_command(args: argparse.Namespace) -> int:
     from clipvi_tui.cli.moments import run_search
 
     return run_search(args, settings_from(args))
+
+
+def run_import_vectors_command(args: argparse.Namespace) -> int:
+    """``clipvi-tui import-vectors VIDEO FILE.npz``: cache vectors computed elsewhere."""
+    from clipvi_tui.cli.vectors import import_vector_file, say
+
+    settings = settings_from(argparse.Namespace(**{**vars(args), "prompts": []}))
+    video = video_of(settings)
+    say(import_vector_file(settings, video, Path(args.file), force=args.force))
+    return EXIT_OK
 
 
 def run_serve_command(args: argparse.Namespace) -> int:

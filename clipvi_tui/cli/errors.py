@@ -39,6 +39,8 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
         ServerError,
         ServerUnreachable,
     )
+    from clipvi_tui.core.handoff import HandoffError
+    from clipvi_tui.core.library import LibraryError
     from clipvi_tui.core.video import VideoError
     from clipvi_tui.server.embedded import EmbeddedServerError
     from clipvi_tui.server.serve import ServeError
@@ -47,6 +49,8 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, Interrupted):
         return EXIT_INTERRUPTED, message
     if isinstance(exc, (UsageError, ConfigError, VideoError, CacheError, ServeError)):
+        return EXIT_USAGE, message
+    if isinstance(exc, (LibraryError, HandoffError)):
         return EXIT_USAGE, message
     if isinstance(exc, (AuthError, BadRequest)):
         return EXIT_USAGE, message

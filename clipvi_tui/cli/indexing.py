@@ -30,6 +30,7 @@ from clipvi_tui.core.indexer import Indexer, Progress, cached_scores, prompt_vec
 from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
 from clipvi_tui.core.servers import ServerPool
 from clipvi_tui.core.similarity import ScoreTable
+from clipvi_tui.core.video import VideoInfo
 
 
 def make_client(settings: Settings, on_event: Callable[[str], None] | None = None) -> ServerPool:
@@ -154,6 +155,7 @@ class IndexResult:
     seconds: float
     embedded_now: int
     times: np.ndarray  # seconds of each sampled frame
+    info: VideoInfo | None = None  # the video's metadata, as the indexer probed it
 
 
 def run_index(
@@ -212,6 +214,7 @@ def run_index(
             seconds,
             final.done - before,
             indexer.info.times_of(indexer.sampled),
+            indexer.info,
         )
 
 

@@ -20,6 +20,7 @@ HANDLERS = {
     "export": commands.run_export_command,
     "search": commands.run_search_command,
     "serve": commands.run_serve_command,
+    "import-vectors": commands.run_import_vectors_command,
 }
 
 

@@ -10,7 +10,7 @@ import argparse
 
 from clipvi_tui import __version__
 
-SUBCOMMANDS = ("index", "export", "search", "serve")
+SUBCOMMANDS = ("index", "export", "search", "serve", "import-vectors")
 
 
 def add_common_options(parser: argparse.ArgumentParser, prompts: bool = True) -> None:
@@ -105,9 +105,20 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     sub = argparse.ArgumentParser(prog="clipvi-tui")
     sub.add_argument("--version", action="version", version=f"clipvi-tui {__version__}")
     cmds = sub.add_subparsers(dest="command", required=True)
-    index = cmds.add_parser("index", help="embed every sampled frame and the prompts")
-    index.add_argument("video", nargs="?", help="video file (default: video_path in config)")
+    index = cmds.add_parser(
+        "index", help="embed every sampled frame of a video or a library, and the prompts"
+    )
+    index.add_argument(
+        "video",
+        nargs="*",
+        metavar="PATH",
+        help="video files, folders (searched recursively for videos) or globs "
+        "(default: video_path in config)",
+    )
     add_common_options(index)
+    index.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="videos indexed at once (default 1)"
+    )
     export = cmds.add_parser("export", help="write per-frame similarity scores as CSV or JSON")
     export.add_argument("video", nargs="?", help="video file (default: video_path in config)")
     add_common_options(export)
@@ -147,6 +158,22 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="use the frame of VIDEO at SECONDS (or M:SS) as the query instead of text",
     )
     add_moment_options(search, segments=False)
+    export.add_argument(
+        "--vectors",
+        metavar="FILE.npz",
+        help="write every sampled frame's vector (with frame index, time, model id and "
+        "preprocessing) to FILE.npz instead of scores; scores too when -p is given",
+    )
+    imports = cmds.add_parser(
+        "import-vectors",
+        help="load frame vectors computed elsewhere (an .npz) into the cache",
+    )
+    imports.add_argument("video", help="the video the vectors belong to")
+    imports.add_argument("file", metavar="FILE.npz", help="vectors, as export --vectors writes")
+    add_common_options(imports, prompts=False)
+    imports.add_argument(
+        "--force", action="store_true", help="accept a file exported from another video file"
+    )
     serve = cmds.add_parser("serve", help="run the Roboflow Inference server (needs [server])")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=9001, help="port (default 9001)")

@@ -12,6 +12,12 @@ from typing import Protocol, TextIO
 from clipvi_tui.core.indexer import Progress
 
 
+def bar_of(fraction: float, width: int = 30) -> str:
+    """``[#########.....]`` for a fraction between 0 and 1."""
+    fill = int(max(0.0, min(1.0, fraction)) * width)
+    return "[" + "#" * fill + "." * (width - fill) + "]"
+
+
 class ProgressBar:
     """A one-line progress bar on stderr (plain lines every few seconds when not a terminal)."""
 
@@ -36,23 +42,24 @@ class ProgressBar:
 
     def update(self, p: Progress) -> None:
         """Redraw, at most 10 times a second (every 2 s without a terminal)."""
+        note = f"  ({p.error})" if p.state == "retrying" and p.error else ""
+        frac = p.done / p.total if p.total else 1.0
+        self.draw(
+            f"{self.label} {bar_of(frac)} {p.done}/{p.total} frames {frac:6.1%}  "
+            f"{p.frames_per_s:6.1f} frames/s{self._servers_part()}{note}",
+            p.finished,
+        )
+
+    def draw(self, line: str, finished: bool) -> None:
+        """Show ``line`` as the bar, throttled unless ``finished`` (which ends the line)."""
         now = time.monotonic()
         with self._lock:
-            if not p.finished and now - self._last < (0.1 if self.tty else 2.0):
+            if not finished and now - self._last < (0.1 if self.tty else 2.0):
                 return
             self._last = now
-            frac = p.done / p.total if p.total else 1.0
-            width = 30
-            fill = int(frac * width)
-            bar = "#" * fill + "." * (width - fill)
-            note = f"  ({p.error})" if p.state == "retrying" and p.error else ""
-            line = (
-                f"{self.label} [{bar}] {p.done}/{p.total} frames {frac:6.1%}  "
-                f"{p.frames_per_s:6.1f} frames/s{self._servers_part()}{note}"
-            )
             if self.tty:
                 self.stream.write("\r\x1b[2K" + line)
-                if p.finished:
+                if finished:
                     self.stream.write("\n")
             else:
                 self.stream.write(line + "\n")
