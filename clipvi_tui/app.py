@@ -2,14 +2,18 @@
 
 The player's state lives in :class:`~clipvi_tui.screens.player.PlayerScreen` and the
 :mod:`clipvi_tui.player` objects it owns; this class only builds the screen from the settings and
-offers the keys that work everywhere (help, quit).
+offers the keys that work everywhere (help, quit). Opened on a library, it shows the
+:class:`~clipvi_tui.screens.library.LibraryScreen` first and a player for each video picked
+there; ``esc`` in the player goes back to the list.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import ClassVar
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -17,6 +21,7 @@ from clipvi_tui.config import Settings
 from clipvi_tui.core.video import VideoInfo, probe
 from clipvi_tui.player.context import ClientFactory, PlayerConfig, default_client_factory
 from clipvi_tui.screens.dialogs import HelpScreen, help_rows
+from clipvi_tui.screens.library import LibraryConfig, LibraryScreen
 from clipvi_tui.screens.player import PlayerScreen
 
 
@@ -28,52 +33,122 @@ class ClipviApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("escape", "back_to_library", "Back to library", key_display="esc", id="app.back"),
     ]
 
     def __init__(
         self,
         settings: Settings,
-        video: Path,
+        video: Path | None = None,
         *,
         graphics: str = "unicode",
         client_factory: ClientFactory | None = None,
         start_server: bool | None = None,
         info: VideoInfo | None = None,
+        library: list[Path] | None = None,
+        library_root: Path | None = None,
     ) -> None:
         """Prepare the app; nothing runs until ``run()``/``run_test()``.
 
         Args:
             settings: validated settings.
-            video: the video file.
+            video: the video file (or None with ``library``).
             graphics: a concrete graphics mode (resolve ``auto`` before, see ``launcher``).
             client_factory: makes the embedding client for an API URL (tests inject a fake).
             start_server: force (True) or forbid (False) an embedded server; None decides from
                 the settings.
             info: the probed video metadata, if the caller already has it.
+            library: open on this list of videos instead of one video.
+            library_root: the folder the library was found in (for display).
 
         Raises:
             VideoError: if the video cannot be opened.
+            ValueError: if neither a video nor a library is given.
         """
         super().__init__()
-        self.config = PlayerConfig(
-            settings=settings,
-            video=Path(video),
-            info=info or probe(video),
-            graphics=graphics,
-            client_factory=client_factory or default_client_factory(settings),
-            start_server=start_server,
-        )
+        self.settings = settings
+        self.graphics = graphics
+        self.client_factory = client_factory or default_client_factory(settings)
+        self.start_server = start_server
+        self.player: PlayerScreen | None = None
+        self.library: LibraryScreen | None = None
+        if library is not None:
+            self.library = LibraryScreen(
+                LibraryConfig(settings, list(library), library_root, self.client_factory)
+            )
+            return
+        if video is None:
+            raise ValueError("ClipviApp needs a video or a library")
+        self.config = self._player_config(settings, Path(video), info or probe(video))
         self.player = PlayerScreen(self.config)
 
+    def _player_config(
+        self, settings: Settings, video: Path, info: VideoInfo, start_frame: int = 0
+    ) -> PlayerConfig:
+        return PlayerConfig(
+            settings=settings,
+            video=video,
+            info=info,
+            graphics=self.graphics,
+            client_factory=self.client_factory,
+            start_server=self.start_server,
+            start_frame=start_frame,
+        )
+
     def on_mount(self) -> None:
-        """Show the player."""
+        """Show the player, or the library."""
+        self.push_screen(self.library or self.player)  # type: ignore[arg-type]
+
+    # -- library ------------------------------------------------------------------------------
+
+    @on(LibraryScreen.OpenVideo)
+    def _open_video(self, message: LibraryScreen.OpenVideo) -> None:
+        """Play the video picked in the library, from the moment picked, with its prompt."""
+        entry = message.entry
+        assert entry.info is not None, "the library only opens videos it could probe"
+        settings = self.settings
+        if message.prompt and message.prompt not in settings.prompts:
+            settings = dataclasses.replace(settings, prompts=[message.prompt, *settings.prompts])
+        config = self._player_config(
+            settings, entry.path, entry.info, entry.info.frame_at(message.seconds)
+        )
+        self.player = PlayerScreen(config)
         self.push_screen(self.player)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``back_to_library`` exists only in a player opened from the library."""
+        if action == "back_to_library":
+            return (
+                self.library is not None
+                and self.player is not None
+                and self.screen is (self.player)
+            )
+        return True
+
+    def action_back_to_library(self) -> None:
+        """Close the player and return to the library list."""
+        player = self.player
+        if self.library is None or player is None or self.screen is not player:
+            return
+        player.shutdown()
+        self.player = None
+        self.pop_screen()
+        self.library.take_back_cache()
+
+    # -- everywhere ---------------------------------------------------------------------------
+
     def action_help(self) -> None:
-        """List every key of the player and the app."""
-        self.push_screen(HelpScreen(help_rows([*PlayerScreen.BINDINGS, *self.BINDINGS])))
+        """List every key of the screen shown and of the app."""
+        keys = LibraryScreen.BINDINGS if self.screen is self.library else PlayerScreen.BINDINGS
+        app_keys = [
+            b
+            for b in self.BINDINGS
+            if self.library is not None or getattr(b, "id", "") != "app.back"
+        ]
+        self.push_screen(HelpScreen(help_rows([*keys, *app_keys])))
 
     async def action_quit(self) -> None:
         """Stop background work first so nothing outlives the screen, then exit."""
-        self.player.shutdown()
+        if self.player is not None:
+            self.player.shutdown()
         self.exit(0)

@@ -23,9 +23,13 @@ import logging
 import os
 from collections.abc import MutableMapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clipvi_tui.config import Settings
 from clipvi_tui.core.video import probe
+
+if TYPE_CHECKING:
+    from clipvi_tui.app import ClipviApp
 
 # Set this to a file path to get the player's counters (display rate, seek latency) as JSON on
 # exit; ``bench/display_fps.py`` uses it.
@@ -69,6 +73,35 @@ def launch(settings: Settings, video: Path) -> int:
         ValueError: for an unknown graphics mode.
     """
     info = probe(video)
+    mode = prepare_terminal(settings)
+
+    from clipvi_tui.app import ClipviApp
+
+    return run_app(ClipviApp(settings, video, graphics=mode, info=info))
+
+
+def launch_library(settings: Settings, videos: list[Path], root: Path | None) -> int:
+    """Run the app on a library (the list of ``videos`` found under ``root``).
+
+    With ``server: auto`` and no server answering, one local server is started for the whole
+    session (every player opened from the list uses it), before anything is drawn.
+
+    Raises:
+        ValueError: for an unknown graphics mode.
+        EmbeddedServerError: if a local server was needed and did not start.
+    """
+    from clipvi_tui.server.embedded import serving
+
+    mode = prepare_terminal(settings)
+
+    from clipvi_tui.app import ClipviApp
+
+    with serving(settings, say=print):
+        return run_app(ClipviApp(settings, graphics=mode, library=videos, library_root=root))
+
+
+def prepare_terminal(settings: Settings) -> str:
+    """Colours, logging and the graphics protocol, before the app draws; returns the mode."""
     prefer_truecolor_in_tmux(os.environ)
     # Library warnings written to stderr would land in the middle of the screen.
     root = logging.getLogger()
@@ -77,16 +110,17 @@ def launch(settings: Settings, video: Path) -> int:
 
     from clipvi_tui.widgets.graphics import resolve_mode
 
-    mode = resolve_mode(settings.graphics)
+    return resolve_mode(settings.graphics)
 
-    from clipvi_tui.app import ClipviApp
 
-    app = ClipviApp(settings, video, graphics=mode, info=info)
+def run_app(app: ClipviApp) -> int:
+    """Run ``app`` until it exits, stopping whatever player is open; returns the exit code."""
     tune_gc()
     try:
         app.run()
     finally:
-        app.player.shutdown()
+        if app.player is not None:
+            app.player.shutdown()
         _write_stats(app)
     return app.return_code or 0
 

@@ -177,7 +177,17 @@ def run_serve_command(args: argparse.Namespace) -> int:
 
 
 def run_app_command(args: argparse.Namespace) -> int:
-    """``clipvi-tui [VIDEO]``: open the terminal app."""
+    """``clipvi-tui [VIDEO | FOLDER]``: open the terminal app (a folder opens the library)."""
+    from clipvi_tui.cli.library import wants_library
+
+    if args.video and wants_library([args.video]):
+        from clipvi_tui.core.library import find_videos
+        from clipvi_tui.launcher import launch_library
+
+        folder = Path(args.video).expanduser()
+        settings = settings_from(argparse.Namespace(**{**vars(args), "video": None}))
+        videos = find_videos([args.video])
+        return launch_library(settings, videos, folder.resolve() if folder.is_dir() else None)
     settings = settings_from(args)
     video = video_of(settings)
     from clipvi_tui.launcher import launch

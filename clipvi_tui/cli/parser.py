@@ -93,7 +93,11 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         ),
     )
     app.add_argument("--version", action="version", version=f"clipvi-tui {__version__}")
-    app.add_argument("video", nargs="?", help="video file (default: video_path in config.yaml)")
+    app.add_argument(
+        "video",
+        nargs="?",
+        help="video file, or a folder to open as a library (default: video_path in config.yaml)",
+    )
     add_common_options(app)
     app.add_argument(
         "--graphics",

@@ -49,6 +49,7 @@ class PlayerConfig:
         graphics: a concrete graphics mode (``kitty``, ``sixel``, ``halfcell``, ``unicode``).
         client_factory: builds the embedding client for an API URL.
         start_server: start an embedded server? None decides with ``embedded.should_start``.
+        start_frame: the raw frame to open on (a moment picked in the library).
     """
 
     settings: Settings
@@ -57,6 +58,7 @@ class PlayerConfig:
     graphics: str
     client_factory: ClientFactory
     start_server: bool | None = None
+    start_frame: int = 0
 
 
 @dataclass

@@ -169,6 +169,8 @@ class PlayerScreen(Screen[None]):
         )
         self.set_interval(0.5, self._refresh_status)
         self._decode_loop()
+        if self.config.start_frame:
+            self.seek(self.config.start_frame)
         self.background.start()
         self._board_changed()
         self._refresh_status()

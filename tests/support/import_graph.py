@@ -10,10 +10,11 @@ Rules, checked by ``tests/unit/test_layers.py`` too:
   out: they never run);
 * no arrow from a lower layer to a higher one, lazy imports inside functions included — the
   layers, lowest first: ``core`` and ``synthetic`` (headless, standalone) ← ``config`` ←
-  ``server`` ← ``player`` ← ``widgets`` ← ``screens`` ← ``app``/``launcher`` ← ``cli``;
-* ``core`` and ``player`` import no widget toolkit: ``core`` nothing of textual, rich,
-  textual_image or textual_plotext; ``player`` only Textual's message, worker and timer
-  machinery, never a widget, a screen, an app or rich;
+  ``server`` ← ``player``/``library`` ← ``widgets`` ← ``screens`` ← ``app``/``launcher`` ←
+  ``cli``;
+* ``core``, ``player`` and ``library`` import no widget toolkit: ``core`` nothing of textual,
+  rich, textual_image or textual_plotext; ``player`` and ``library`` only Textual's message,
+  worker and timer machinery, never a widget, a screen, an app or rich;
 * nothing outside ``clipvi_tui.cli`` imports it (``__main__`` excepted: it is the entry point).
 """
 
@@ -35,6 +36,7 @@ LAYERS: dict[str, int] = {
     "config": 1,
     "server": 2,
     "player": 3,
+    "library": 3,
     "widgets": 4,
     "screens": 5,
     "app": 6,
@@ -43,7 +45,9 @@ LAYERS: dict[str, int] = {
     "__main__": 7,
 }
 TUI_STACK = ("textual", "rich", "textual_image", "textual_plotext")
-# What ``player`` may take from Textual: messages, workers and timers, nothing that draws.
+# Rooms of state and jobs without widgets: the player's, and the library screen's.
+STATE_ROOMS = ("player", "library")
+# What those may take from Textual: messages, workers and timers, nothing that draws.
 PLAYER_MAY_IMPORT = ("textual.message", "textual.worker", "textual.timer")
 
 
@@ -192,8 +196,8 @@ def layer_violations(imports: list[Import]) -> list[str]:
                 add(imp, "nothing outside cli imports the command line")
         elif src == "core" and top in TUI_STACK:
             add(imp, "core is headless")
-        elif src == "player" and top in TUI_STACK and not _allowed_in_player(imp.target):
-            add(imp, "player holds no widgets, screens or rich")
+        elif src in STATE_ROOMS and top in TUI_STACK and not _allowed_in_player(imp.target):
+            add(imp, f"{src} holds no widgets, screens or rich")
     return problems
 
 

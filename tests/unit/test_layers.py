@@ -65,6 +65,21 @@ def test_player_holds_no_widgets_or_screens() -> None:
     assert bad == [], f"player pulled in widgets, screens or the app: {bad}"
 
 
+def test_library_holds_no_widgets_or_screens() -> None:
+    """The library screen's state and jobs run without any widget, screen or app module."""
+    prefixes = (
+        "textual.widget",
+        "textual.screen",
+        "textual.app",
+        "clipvi_tui.screens",
+        "clipvi_tui.widgets",
+        "clipvi_tui.app",
+        "clipvi_tui.cli",
+    )
+    bad = _loaded_after(_import_package("clipvi_tui.library"), prefixes)
+    assert bad == [], f"library pulled in widgets, screens or the app: {bad}"
+
+
 def test_core_does_not_import_the_sdk_eagerly() -> None:
     """inference_sdk costs ≈1 s to import; the core loads it only when a request is made."""
     code = "import sys, clipvi_tui.core.embeddings; print('inference_sdk' in sys.modules)"

@@ -1,0 +1,65 @@
+"""What the library screen knows: its videos, how far each is indexed, and a one-line summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clipvi_tui.core.library import LibraryEntry
+
+
+@dataclass
+class LibraryState:
+    """The library's videos, in order, and what a scan found about each (None: not yet).
+
+    Attributes:
+        videos: the video files.
+        entries: one per video, filled in as the scan reports.
+        scanning: a scan is running.
+        error: why the last scan failed, if it did.
+    """
+
+    videos: list[Path]
+    entries: list[LibraryEntry | None] = field(default_factory=list)
+    scanning: bool = False
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.entries) != len(self.videos):
+            self.entries = [None] * len(self.videos)
+
+    def set_entry(self, position: int, entry: LibraryEntry) -> None:
+        """Record what the scan found for the video at ``position``."""
+        self.entries[position] = entry
+
+    def entry_of(self, video: Path) -> LibraryEntry | None:
+        """The scanned entry of ``video``, if it is in the library and scanned."""
+        try:
+            return self.entries[self.videos.index(video)]
+        except ValueError:
+            return None
+
+    def summary(self) -> str:
+        """``5 videos: 3 indexed, 1 partly, 1 not yet`` (plus ``scanning…`` while it runs)."""
+        counts = Counter(e.state for e in self.entries if e is not None)
+        parts = [
+            f"{counts[state]} {label}"
+            for state, label in (
+                ("indexed", "indexed"),
+                ("partial", "partly indexed"),
+                ("new", "not indexed"),
+                ("error", "unreadable"),
+            )
+            if counts[state]
+        ]
+        n = len(self.videos)
+        text = f"{n} video{'s' if n != 1 else ''}" + (": " + ", ".join(parts) if parts else "")
+        if self.scanning:
+            text += " · scanning…"
+        return text
+
+    @property
+    def unindexed(self) -> int:
+        """Videos with sampled frames still missing from the cache."""
+        return sum(1 for e in self.entries if e is not None and e.state in ("new", "partial"))
