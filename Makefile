@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) bench/throughput.py
 	$(PY) bench/cache_size.py
 	$(PY) bench/segment_iou.py
+	$(PY) bench/servers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
