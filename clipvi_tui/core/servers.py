@@ -535,10 +535,12 @@ class ServerPool:
             self._cond.notify_all()
             answered_5xx = isinstance(exc, ServerError) and (exc.http_status or 0) >= 500
             if answered_5xx and size > 1:
-                # Most likely the server's CLIP_MAX_BATCH_SIZE: try half as many at once.
-                if member.halved_from is None:
-                    member.halved_from = size
-                member.batch = max(1, min(member.batch, size // 2))
+                # Most likely the server's CLIP_MAX_BATCH_SIZE: try half as many at once. A
+                # request sent before the batch shrank (size above it) just goes again smaller.
+                if size <= member.batch:
+                    if member.halved_from is None:
+                        member.halved_from = size
+                    member.batch = max(1, size // 2)
                 log.debug("%s: HTTP 5xx for %d images, trying %d", member.spec.url, size, size // 2)
                 return
             if member.halved_from is not None:

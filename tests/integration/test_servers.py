@@ -17,7 +17,7 @@ from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import ServerUnreachable
 from clipvi_tui.core.indexer import Indexer, Progress
 from clipvi_tui.core.servers import ServerMismatch, ServerPool, ServerSpec
-from clipvi_tui.server import free_port
+from clipvi_tui.server.serve import free_port
 from tests.integration.conftest import Fleet
 from tests.support.proxy import CountingProxy
 from tests.support.videos import write_coded_video

@@ -311,3 +311,29 @@ def test_a_dropped_connection_sets_the_server_aside_without_halving() -> None:
     state = pool.health().servers[0]
     assert state.state == DOWN and state.batch == 8, "no answer is not a batch-size answer"
     assert not any("HTTP 500" in e for e in events)
+
+
+def test_requests_already_in_flight_at_the_old_size_do_not_repeat_the_news() -> None:
+    """Two 8-image requests in flight both get a 500; the size is halved once and said once."""
+    server = ScriptedServer(cap=4)
+    pool, events = _pool([server])
+    barrier = threading.Barrier(2)
+    original = server.embed_images
+
+    def both_in_flight(frames):
+        if len(frames) == 8:
+            barrier.wait(timeout=5)  # the second 8 is sent before the first one's 500 is seen
+        return original(frames)
+
+    server.embed_images = both_in_flight  # type: ignore[method-assign]
+    out: list[np.ndarray] = []
+    threads = [
+        threading.Thread(target=lambda: out.append(pool.embed_images(_frames(8)))) for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(out) == 2 and all(o.shape == (8, 16) for o in out)
+    assert pool.health().servers[0].batch == 4, "halved once, not twice"
+    assert len([e for e in events if "HTTP 500" in e]) == 1, events
