@@ -203,3 +203,59 @@ def test_a_folder_indexes_over_two_servers_and_a_rerun_embeds_nothing(
     assert again.returncode == 0, again.stderr
     assert "(0 frames embedded now" in again.stderr
     assert a.images_sent() == 0, "resumable: nothing left to embed"
+
+
+def test_a_dead_server_in_the_list_is_set_aside_and_the_live_one_does_the_work(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    from clipvi_tui.server.serve import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    clip = write_coded_video(tmp_path / "c.mp4", frames=40)
+    out = cli("index", str(clip), *urls(dead, fleet.main.url), *COMMON)
+    assert out.returncode == 0, out.stderr
+    assert "40/40 frames cached" in out.stderr
+    assert f"{dead} set aside" in out.stderr and "1 other server(s) carry on" in out.stderr
+    assert "servers 1/2" in out.stderr
+
+
+def test_an_interrupted_library_run_resumes_with_what_is_missing(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    """Ctrl-C stops the run (exit 130, what was embedded is kept); the rerun embeds the rest."""
+    import signal
+    import time
+
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    for name, n in (("a.mp4", 240), ("b.mp4", 250), ("c.mp4", 260)):
+        write_coded_video(shelf / name, frames=n)  # different lengths: different contents
+    args = [
+        sys.executable,
+        "-m",
+        "clipvi_tui",
+        "index",
+        str(shelf),
+        *urls(fleet.main.url),
+        *COMMON,
+        "--batch-size",
+        "2",
+        "--max-in-flight",
+        "1",
+    ]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    line = ""
+    while "frames" not in line or " 0/750" in line:
+        line = proc.stderr.readline()
+        assert line and time.monotonic() < deadline, "no progress line before the deadline"
+    proc.send_signal(signal.SIGINT)
+    rest = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130, rest
+    cached = int(rest.split("interrupted: ")[1].split("/")[0])
+    assert 0 < cached < 750, rest
+
+    again = cli("index", str(shelf), *urls(fleet.main.url), *COMMON)
+    assert again.returncode == 0, again.stderr
+    assert f"({750 - cached} frames embedded now" in again.stderr, again.stderr
