@@ -161,9 +161,16 @@ class EmbeddingCache:
         """Store one vector per frame index in a single transaction (normalised to float16)."""
         if len(indices) != len(vectors):
             raise ValueError("indices and vectors differ in length")
-        self.put_stored_frames(
-            fingerprint, model_id, tag, indices, normalise(vectors).astype(VECTOR_DTYPE)
-        )
+        prefix = self.frame_prefix(fingerprint, model_id, tag)
+        blobs = normalise(vectors).astype(VECTOR_DTYPE)
+
+        def write(txn: lmdb.Transaction) -> None:
+            for k, blob in zip(indices, blobs, strict=True):
+                txn.put(prefix + _INDEX.pack(int(k)), blob.tobytes(), db=self._frames)
+
+        self._write(write)
+
+    # -- vectors handed over from elsewhere (core/handoff.py) ----------------------------------
 
     def put_stored_frames(
         self,
