@@ -16,19 +16,21 @@ from typing import TextIO
 
 from clipvi_tui.cli.errors import EXIT_ERROR, EXIT_OK, Interrupted, UsageError
 from clipvi_tui.cli.indexing import (
-    checked_prompt_vectors,
-    ensure_reachable,
     make_client,
     notes_above,
     prepare_servers,
+    run_index,
     servers_label,
+    text_vectors,
 )
 from clipvi_tui.cli.progress import ProgressBar, bar_of, cancel_on_sigint
 from clipvi_tui.config import Settings
 from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import EmbeddingClient
-from clipvi_tui.core.library import find_videos, scan_library
+from clipvi_tui.core.library import entry_vectors, find_videos, scan_library
 from clipvi_tui.core.library_index import LibraryIndexer, LibraryProgress, VideoIndexed
+from clipvi_tui.core.search import VideoVectors
+from clipvi_tui.core.similarity import sampled_vectors
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -111,12 +113,9 @@ def index_library(
     """
     client = client or make_client(settings)
     stream = stderr or sys.stderr
+    if prompts:
+        text_vectors(settings, client, prompts)  # embedded (ensembles part by part) and cached
     with EmbeddingCache(settings.cache_dir) as cache:
-        if prompts:
-            found, _ = cache.get_texts(client.model_id, prompts)
-            if not found.all():
-                ensure_reachable(client)
-            checked_prompt_vectors(client, cache, prompts)
         entries = scan_library(
             videos, cache, client.model_id, client.preprocess_tag, settings.sample_fps
         )
@@ -169,3 +168,70 @@ def run_library_index_command(paths: Sequence[str], jobs: int, settings: Setting
         file=sys.stderr,
     )
     return EXIT_ERROR if failed else EXIT_OK
+
+
+# -- search over a library (``clipvi-tui search QUERY PATH ...``) -------------------------------
+
+
+def video_paths(items: Sequence[str]) -> list[Path]:
+    """The videos named by files, folders and globs, each once, in order.
+
+    A plain path that is not a file is "video not found"; a folder or glob without videos says
+    so (:class:`~clipvi_tui.core.library.LibraryError`).
+
+    Raises:
+        UsageError: for a file that does not exist.
+        LibraryError: for a folder or glob without videos.
+    """
+    out: list[Path] = []
+    for item in items:
+        if wants_library([item]):
+            out.extend(find_videos([item]))
+            continue
+        path = Path(item).expanduser()
+        if not path.is_file():
+            raise UsageError(f"video not found: {path}")
+        out.append(path)
+    return list(dict.fromkeys(out))
+
+
+def video_vectors(settings: Settings, video: Path, client: EmbeddingClient) -> VideoVectors:
+    """Index ``video`` if needed (progress on stderr) and read its sampled frames' vectors."""
+    result = run_index(settings, video, [], client=client)
+    with EmbeddingCache(settings.cache_dir) as cache:
+        idx, vecs = cache.frame_matrix(result.fingerprint, client.model_id, client.preprocess_tag)
+    matrix = sampled_vectors(result.sampled, idx, vecs)
+    return VideoVectors(str(video), result.sampled, result.times, matrix)
+
+
+def searchable_vectors(
+    settings: Settings, videos: Sequence[Path], client: EmbeddingClient
+) -> tuple[dict[Path, VideoVectors], list[VideoIndexed]]:
+    """Index what is missing, then every video's vectors, ready for search.
+
+    One video gets its own progress bar; several are indexed as a library (one overall bar, a
+    line per video). A video that cannot be read is left out and returned among the failures.
+
+    Returns:
+        ``(vectors by video, videos that could not be indexed)``.
+    """
+    if len(videos) == 1:
+        return {videos[0]: video_vectors(settings, videos[0], client)}, []
+    failed = index_library(settings, videos, [], client=client).failed
+    left_out = {v.path for v in failed}
+    with EmbeddingCache(settings.cache_dir) as cache:
+        entries = scan_library(
+            [v for v in videos if v not in left_out],
+            cache,
+            client.model_id,
+            client.preprocess_tag,
+            settings.sample_fps,
+        )
+        vectors = {
+            e.path: entry_vectors(
+                cache, e, client.model_id, client.preprocess_tag, settings.sample_fps
+            )
+            for e in entries
+            if e.error is None
+        }
+    return vectors, failed

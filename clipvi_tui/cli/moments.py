@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from clipvi_tui.cli.errors import EXIT_OK, UsageError
-from clipvi_tui.cli.indexing import make_client, run_index, scores_for, text_vectors
+from clipvi_tui.cli.errors import EXIT_ERROR, EXIT_OK, UsageError
+from clipvi_tui.cli.indexing import make_client, scores_for, text_vectors
+from clipvi_tui.cli.library import searchable_vectors, video_paths, video_vectors
 from clipvi_tui.cli.moment_formats import (
     hits_json,
     hits_text,
@@ -25,12 +24,10 @@ from clipvi_tui.cli.moment_formats import (
 )
 from clipvi_tui.config import ConfigError, Settings, parse_threshold
 from clipvi_tui.core.analysis import PromptMoments, analyse
-from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import EmbeddingClient
 from clipvi_tui.core.prompts import canonical_prompt
-from clipvi_tui.core.search import VideoCurve, VideoVectors, frame_vector, search
-from clipvi_tui.core.similarity import ScoreTable, cosine_matrix, sampled_vectors
-from clipvi_tui.core.views import apply_view
+from clipvi_tui.core.search import frame_vector, query_curve, search
+from clipvi_tui.core.similarity import ScoreTable
 
 # --option name → Settings field, for the options given as plain numbers of seconds.
 SECONDS_OPTIONS = {
@@ -172,27 +169,6 @@ def parse_like(spec: str) -> tuple[Path, float]:
     return path, seconds
 
 
-def video_vectors(settings: Settings, video: Path, client: EmbeddingClient) -> VideoVectors:
-    """Index ``video`` if needed (progress on stderr) and read its sampled frames' vectors."""
-    result = run_index(settings, video, [], client=client)
-    with EmbeddingCache(settings.cache_dir) as cache:
-        idx, vecs = cache.frame_matrix(result.fingerprint, client.model_id, client.preprocess_tag)
-    matrix = sampled_vectors(result.sampled, idx, vecs)
-    return VideoVectors(str(video), result.sampled, result.times, matrix)
-
-
-def _curve(video: VideoVectors, queries: np.ndarray, view: str) -> VideoCurve:
-    """The query's curve in ``view``: column 0 of the queries, the rest competitors/baselines."""
-    raw = cosine_matrix(video.vectors, queries).astype(np.float64)
-    if view == "baseline":
-        viewed = apply_view(view, raw[:, :1], raw[:, 1:])
-    elif view == "softmax":
-        viewed = apply_view(view, raw)
-    else:
-        viewed = apply_view(view, raw[:, :1])
-    return VideoCurve(video.video, video.frames, video.times, viewed[:, 0])
-
-
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
     """``clipvi-tui search``: the k best moments for a text or a frame across videos."""
     from clipvi_tui.server.embedded import serving
@@ -204,10 +180,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("search needs a query and at least one video (search QUERY VIDEO ...)")
     if query == "":
         raise UsageError("the search query is empty")
-    videos = [Path(v).expanduser() for v in items]
-    for v in videos:
-        if not v.is_file():
-            raise UsageError(f"video not found: {v}")
+    videos = video_paths(items)  # files, folders and globs (a library)
     k = args.k if args.k is not None else settings.search_k
     if k < 1:
         raise UsageError(f"-k must be at least 1, not {k}")
@@ -225,7 +198,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         competitors = _baselines(settings)
     with serving(settings, say=lambda m: print(m, file=sys.stderr)):
         client = make_client(settings)
-        indexed = {v: video_vectors(settings, v, client) for v in dict.fromkeys(videos)}
+        indexed, unsearched = searchable_vectors(settings, videos, client)
         if like is not None:
             source = indexed.get(like[0]) or video_vectors(settings, like[0], client)
             try:
@@ -238,8 +211,14 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
             assert query is not None
             queries = text_vectors(settings, client, [query, *competitors])
             label = query
-        curves = [_curve(indexed[v], queries, view) for v in indexed]
+        curves = [query_curve(indexed[v], queries, view) for v in indexed]
     hits = search(curves, k)
     fmt = hits_json if args.format == "json" else hits_text
     _write(fmt(hits, query=label, model=client.model_id), args.output)
+    if unsearched:  # each was named on stderr while indexing
+        print(
+            f"clipvi-tui: {len(unsearched)} of {len(videos)} videos could not be searched",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     return EXIT_OK

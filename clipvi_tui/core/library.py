@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from clipvi_tui.core.cache import EmbeddingCache
+from clipvi_tui.core.search import VideoVectors
+from clipvi_tui.core.similarity import sampled_vectors
 from clipvi_tui.core.video import VideoError, VideoInfo, fingerprint, probe, sample_indices
 
 VIDEO_EXTENSIONS = frozenset(
@@ -165,3 +167,22 @@ def scan_library(
 ) -> list[LibraryEntry]:
     """:func:`library_entry` for every video, in order."""
     return [library_entry(v, cache, model_id, tag, sample_fps) for v in videos]
+
+
+def entry_vectors(
+    cache: EmbeddingCache, entry: LibraryEntry, model_id: str, tag: str, sample_fps: float | None
+) -> VideoVectors:
+    """The sampled frames' vectors of one library video, as search takes them.
+
+    Frames not embedded yet are NaN rows (never hits). ``video`` is the entry's path as text.
+
+    Raises:
+        ValueError: for an entry that could not be opened.
+    """
+    if entry.info is None:
+        raise ValueError(f"{entry.path} cannot be searched: {entry.error}")
+    sampled = sample_indices(entry.info, sample_fps)
+    idx, vecs = cache.frame_matrix(entry.fingerprint, model_id, tag)
+    return VideoVectors(
+        str(entry.path), sampled, entry.info.times_of(sampled), sampled_vectors(sampled, idx, vecs)
+    )

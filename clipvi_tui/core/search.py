@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from clipvi_tui.core.similarity import cosine_matrix
+from clipvi_tui.core.views import apply_view
 
 # Around a picked moment, this much more time is suppressed on each side, so the shoulder of
 # a moment (its ramp below the half-height level) is not returned as another moment.
@@ -130,6 +131,25 @@ def search_vectors(
 ) -> list[Hit]:
     """:func:`search` with raw cosine curves built from each video's vectors and ``query``."""
     return search((v.curve(query) for v in videos), k, separation_s)
+
+
+def query_curve(video: VideoVectors, queries: np.ndarray, view: str) -> VideoCurve:
+    """The query's curve in ``view`` (:mod:`clipvi_tui.core.views`).
+
+    Args:
+        video: the video's frame vectors.
+        queries: ``[Q, D]``: row 0 is the query; for ``softmax`` the other rows are the prompts
+            it competes with, for ``baseline`` the baseline prompts (unused by the other views).
+        view: ``raw``, ``zscore``, ``softmax`` or ``baseline``.
+    """
+    raw = cosine_matrix(video.vectors, queries).astype(np.float64)
+    if view == "baseline":
+        viewed = apply_view(view, raw[:, :1], raw[:, 1:])
+    elif view == "softmax":
+        viewed = apply_view(view, raw)
+    else:
+        viewed = apply_view(view, raw[:, :1])
+    return VideoCurve(video.video, video.frames, video.times, viewed[:, 0])
 
 
 def frame_vector(vectors: np.ndarray, times: np.ndarray, seconds: float) -> tuple[int, np.ndarray]:
