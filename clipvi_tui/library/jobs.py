@@ -13,11 +13,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from textual.message import Message
 
+from clipvi_tui.config import Settings
 from clipvi_tui.core.cache import CacheError, EmbeddingCache
-from clipvi_tui.core.library import library_entry
-from clipvi_tui.library.messages import EntryScanned, ScanFailed, ScanFinished
+from clipvi_tui.core.embeddings import EmbeddingClient, EmbeddingError
+from clipvi_tui.core.library import LibraryEntry, entry_vectors, library_entry
+from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
+from clipvi_tui.core.search import query_curve, search
+from clipvi_tui.library.messages import (
+    EntryScanned,
+    LibrarySearched,
+    LibrarySearchFailed,
+    ScanFailed,
+    ScanFinished,
+)
 
 Post = Callable[[Message], Any]
 Cancelled = Callable[[], bool]
@@ -88,3 +99,66 @@ def scan(
             return
         post(EntryScanned(position, entry))
     post(ScanFinished())
+
+
+def search_view(settings: Settings, query: str) -> tuple[str, list[str], str]:
+    """The view a library search ranks in, the prompts the query competes with, and a remark.
+
+    As ``clipvi-tui search``: ``softmax`` ranks the query against the other prompts,
+    ``baseline`` against the baseline prompts. Without them the search falls back to raw
+    cosine and says so (the command line refuses instead; here there is nobody to ask).
+    """
+    view = settings.view
+    if view == "softmax":
+        others = [p for p in settings.prompts if p != query]
+        if others:
+            return view, others, ""
+        return "raw", [], "softmax needs other prompts (-p) to compete with: ranked by raw cosine"
+    if view == "baseline":
+        if settings.baseline_prompts:
+            return view, list(settings.baseline_prompts), ""
+        return "raw", [], "the baseline view needs baseline_prompts: ranked by raw cosine"
+    return view, [], ""
+
+
+def search_library(
+    query: str,
+    entries: Sequence[LibraryEntry | None],
+    client: EmbeddingClient,
+    gate: CacheGate,
+    settings: Settings,
+    post: Post,
+    cancelled: Cancelled,
+) -> None:
+    """Rank ``query``'s best moments across the indexed videos (what the cache holds).
+
+    The query is embedded cache first; the server is called outside the cache gate so that
+    opening a player never waits for it. Posts :class:`LibrarySearched` or
+    :class:`LibrarySearchFailed`.
+    """
+    view, competitors, note = search_view(settings, query)
+    texts = [query, *competitors]
+    parts = list(dict.fromkeys(part for t in texts for part in prompt_parts(t)))
+    usable = [e for e in entries if e is not None and e.error is None and e.cached]
+    model, tag = client.model_id, client.preprocess_tag
+    try:
+        with gate.cache() as cache:
+            found, _ = cache.get_texts(model, parts)
+        missing = [p for p, ok in zip(parts, found, strict=True) if not ok]
+        fresh = client.embed_texts(missing) if missing else None
+        if cancelled():
+            return
+        with gate.cache() as cache:
+            if fresh is not None:
+                cache.put_texts(model, missing, fresh)
+            _, vectors = cache.get_texts(model, parts)
+            videos = [entry_vectors(cache, e, model, tag, settings.sample_fps) for e in usable]
+    except GateClosed:
+        return
+    except (EmbeddingError, CacheError, ValueError) as exc:
+        post(LibrarySearchFailed(query, str(exc)))
+        return
+    row = {p: i for i, p in enumerate(parts)}
+    queries = ensemble_vectors(texts, lambda ps: np.asarray(vectors[[row[p] for p in ps]]))
+    hits = search([query_curve(v, queries, view) for v in videos], settings.search_k)
+    post(LibrarySearched(query, hits, len(videos), note))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from clipvi_tui.core.library import LibraryEntry
+from clipvi_tui.core.search import Hit
 
 
 class LibraryReport(Message):
@@ -32,3 +33,25 @@ class ScanFailed(LibraryReport):
         """Carry the one-line reason."""
         super().__init__()
         self.error = error
+
+
+class LibrarySearched(LibraryReport):
+    """A query was ranked across the library's indexed videos."""
+
+    def __init__(self, query: str, hits: list[Hit], searched: int, note: str = "") -> None:
+        """Carry the query, its best moments, how many videos were searched, and a remark."""
+        super().__init__()
+        self.query = query
+        self.hits = hits
+        self.searched = searched
+        self.note = note
+
+
+class LibrarySearchFailed(LibraryReport):
+    """A query could not be searched (the server is down, the text was refused, …)."""
+
+    def __init__(self, query: str, reason: str) -> None:
+        """Carry the query and the one-line reason."""
+        super().__init__()
+        self.query = query
+        self.reason = reason

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clipvi_tui.core.library import LibraryEntry
+from clipvi_tui.core.search import Hit
 
 
 @dataclass
@@ -24,6 +25,11 @@ class LibraryState:
     entries: list[LibraryEntry | None] = field(default_factory=list)
     scanning: bool = False
     error: str | None = None
+    query: str = ""  # the query typed last
+    searching: bool = False
+    hits: list[Hit] = field(default_factory=list)
+    hits_query: str = ""  # the query the hits answer
+    searched: int = 0  # videos the hits were ranked across
 
     def __post_init__(self) -> None:
         if len(self.entries) != len(self.videos):
@@ -39,6 +45,30 @@ class LibraryState:
             return self.entries[self.videos.index(video)]
         except ValueError:
             return None
+
+    def set_hits(self, query: str, hits: list[Hit], searched: int) -> None:
+        """Record the moments found for ``query`` across ``searched`` videos."""
+        self.hits, self.hits_query, self.searched = list(hits), query, searched
+        self.searching = False
+
+    def position_of(self, video: str) -> int | None:
+        """The list position of the video a hit names (hits carry the path as text)."""
+        for i, path in enumerate(self.videos):
+            if str(path) == video:
+                return i
+        return None
+
+    def search_summary(self) -> str:
+        """``searching “x”…``, ``8 moments for “x” in 3 indexed videos``, or ''."""
+        if self.searching:
+            return f"searching “{self.query}”…"
+        if not self.hits_query:
+            return ""
+        if not self.searched:
+            return "no video is indexed yet: nothing to search"
+        n = len(self.hits)
+        videos = f"{self.searched} indexed video{'s' if self.searched != 1 else ''}"
+        return f"{n} moment{'s' if n != 1 else ''} for “{self.hits_query}” in {videos}"
 
     def summary(self) -> str:
         """``5 videos: 3 indexed, 1 partly, 1 not yet`` (plus ``scanning…`` while it runs)."""

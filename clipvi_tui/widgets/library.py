@@ -1,4 +1,4 @@
-"""Widgets of the library screen: the video list and its one-line status. Render only."""
+"""Widgets of the library screen: the video list, the search hits and a status line. Render only."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 
 from clipvi_tui.core.library import LibraryEntry
+from clipvi_tui.core.search import Hit
 from clipvi_tui.widgets.chart_math import format_clock
 
 
@@ -53,7 +54,10 @@ class VideoTable(DataTable[Text]):
         self.clear()
         for i, (video, entry) in enumerate(zip(videos, entries, strict=True)):
             self.add_row(
-                Text(self._label_of(video)), duration_label(entry), indexed_label(entry), key=str(i)
+                Text(relative_name(video, self.root)),
+                duration_label(entry),
+                indexed_label(entry),
+                key=str(i),
             )
         if self.row_count:
             self.move_cursor(row=min(max(row, 0), self.row_count - 1))
@@ -64,13 +68,47 @@ class VideoTable(DataTable[Text]):
         self.update_cell(key, "duration", duration_label(entry))
         self.update_cell(key, "indexed", indexed_label(entry), update_width=True)
 
-    def _label_of(self, video: Path) -> str:
-        if self.root is not None:
-            try:
-                return str(video.relative_to(self.root))
-            except ValueError:
-                pass
-        return video.name
+
+class HitTable(DataTable[Text]):
+    """The best moments of a library search: rank, video, time, score and the moment's span."""
+
+    def __init__(self, root: Path | None = None, **kwargs: object) -> None:
+        """Show videos relative to ``root`` when they are under it."""
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self.root = root
+
+    def on_mount(self) -> None:
+        """Set up the columns."""
+        for label, key in (("#", "rank"), ("Video", "video"), ("Time", "time")):
+            self.add_column(label, key=key)
+        self.add_column("Score", key="score")
+        self.add_column("Moment", key="span")
+
+    def show_hits(self, hits: Sequence[Hit]) -> None:
+        """Replace the rows with ``hits``, best first; the cursor goes to the first."""
+        self.clear()
+        for rank, h in enumerate(hits, 1):
+            span = f"{format_clock(h.start_s, precise=True)}–{format_clock(h.end_s, precise=True)}"
+            self.add_row(
+                Text(str(rank), justify="right"),
+                Text(relative_name(Path(h.video), self.root)),
+                Text(format_clock(h.time_s, precise=True), justify="right"),
+                Text(f"{h.score:.3f}", justify="right"),
+                Text(span, style="dim"),
+                key=str(rank - 1),
+            )
+        if self.row_count:
+            self.move_cursor(row=0)
+
+
+def relative_name(video: Path, root: Path | None) -> str:
+    """``video`` relative to ``root`` when it lies under it, else its file name."""
+    if root is not None:
+        try:
+            return str(video.relative_to(root))
+        except ValueError:
+            pass
+    return video.name
 
 
 class LibraryStatus(Static):

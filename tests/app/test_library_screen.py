@@ -178,7 +178,9 @@ async def test_help_lists_the_library_keys_and_q_quits(
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = " ".join(f"{k} {d}" for k, d in app.screen.rows)
-        assert "Open video" in text and "Refresh" in text and "Back to library" in text
+        assert (
+            "Open" in text and "Search" in text and "Refresh" in text and "Back to library" in text
+        )
         await pilot.press("escape")
         assert isinstance(app.screen, LibraryScreen)
         await pilot.press("q")
@@ -207,3 +209,138 @@ async def test_a_moment_opens_at_its_time_with_its_prompt(
         player = app.player
         assert player.frame == 42
         assert [e.text for e in player.board.prompts] == ["blue", "red", "green"]
+
+
+# -- the search box ----------------------------------------------------------------------------
+
+
+def index_videos(settings: Settings, client: ColourClient, *videos: Path) -> None:
+    """Index with the real pipeline and the colour client, as `clipvi-tui index` would."""
+    from clipvi_tui.core.indexer import Indexer
+
+    with EmbeddingCache(settings.cache_dir) as cache:
+        for v in videos:
+            assert Indexer(v, client, cache, sample_fps=settings.sample_fps).run().state == "done"
+
+
+def hit_rows(screen: LibraryScreen) -> list[list[str]]:
+    t = screen.query_one("#hits")
+    return [[str(c) for c in t.get_row_at(i)] for i in range(t.row_count)]
+
+
+async def searched(pilot, screen: LibraryScreen) -> None:
+    await wait_for(pilot, lambda: not screen.state.searching and screen.state.hits_query)
+
+
+async def test_slash_searches_the_indexed_videos_and_lists_moments(
+    settings: Settings, folder: Path, client: ColourClient
+) -> None:
+    """/ red enter: the best "red" moments of the two indexed videos, best first, each in the
+    red third of its video; the hits take the focus; the status line counts them."""
+    index_videos(settings, client, folder / "a.avi", folder / "more" / "b.avi")
+    app = library_app(settings, folder, client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await scanned(pilot)
+        await pilot.press("slash")
+        assert screen.query_one("#library-search").has_focus
+        await pilot.press(*"red", "enter")
+        await searched(pilot, screen)
+        hits = screen.state.hits
+        assert hits, "red frames exist in both indexed videos"
+        assert {h.video for h in hits} <= {str(folder / "a.avi"), str(folder / "more" / "b.avi")}
+        durations = {str(folder / "a.avi"): 3.0, str(folder / "more" / "b.avi"): 6.0}
+        assert all(h.time_s < durations[h.video] / 3 for h in hits[:2]), "red is the first third"
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        rows = hit_rows(screen)
+        assert rows[0][0] == "1" and rows[0][1] in ("a.avi", "more/b.avi")
+        assert screen.query_one("#hits").has_focus
+        status = str(screen.query_one("#library-status").render())
+        assert f"{len(hits)} moments for “red” in 2 indexed videos" in status
+
+
+async def test_enter_on_a_hit_plays_that_moment_and_esc_keeps_the_hits(
+    settings: Settings, folder: Path, client: ColourClient
+) -> None:
+    index_videos(settings, client, folder / "more" / "b.avi")
+    app = library_app(settings, folder, client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await scanned(pilot)
+        await pilot.press("slash", *"a green thing", "enter")
+        await searched(pilot, screen)
+        best = screen.state.hits[0]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlayerScreen))
+        player = app.player
+        assert player.config.video == folder / "more" / "b.avi"
+        assert player.frame == player.config.info.frame_at(best.time_s)
+        assert [e.text for e in player.board.prompts] == ["a green thing", "red", "green"], (
+            "the query comes first, before the configured prompts"
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert screen.state.hits[0] == best and hit_rows(screen), "the hits are still listed"
+
+
+async def test_o_opens_the_hit_under_the_cursor_and_clicks_open_hits(
+    settings: Settings, folder: Path, client: ColourClient
+) -> None:
+    index_videos(settings, client, folder / "a.avi")
+    app = library_app(settings, folder, client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await scanned(pilot)
+        screen.search("blue")
+        await searched(pilot, screen)
+        assert screen.state.hits
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlayerScreen))
+        assert app.player.board.prompts[0].text == "blue"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        # A click moves the hit cursor; a click on the selected row opens it.
+        await pilot.click("#hits", offset=(5, 2))
+        await pilot.click("#hits", offset=(5, 2))
+        await wait_for(pilot, lambda: isinstance(app.screen, PlayerScreen))
+
+
+async def test_esc_leaves_the_search_box_for_the_list(
+    settings: Settings, folder: Path, client: ColourClient
+) -> None:
+    app = library_app(settings, folder, client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await scanned(pilot)
+        await pilot.press("f")
+        assert screen.query_one("#library-search").has_focus
+        await pilot.press("escape")
+        assert table(screen).has_focus
+        assert app.screen is screen
+
+
+async def test_nothing_indexed_says_so_and_a_server_failure_is_explained(
+    settings: Settings, folder: Path, client: ColourClient
+) -> None:
+    app = library_app(settings, folder, client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await scanned(pilot)
+        screen.search("red")
+        await searched(pilot, screen)
+        assert screen.state.hits == []
+        assert "no video is indexed yet" in str(screen.query_one("#library-status").render())
+        client.down.set()
+        screen.search("a purple thing")
+        await wait_for(pilot, lambda: not screen.state.searching)
+        messages = [n.message for n in app._notifications]
+        assert any("Cannot search “a purple thing”: cannot reach" in m for m in messages)
+
+
+async def test_softmax_without_other_prompts_falls_back_to_raw_and_says_so(
+    settings: Settings, folder: Path, client: ColourClient
+) -> None:
+    index_videos(settings, client, folder / "a.avi")
+    settings.view, settings.prompts = "softmax", []
+    app = library_app(settings, folder, client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await scanned(pilot)
+        screen.search("red")
+        await searched(pilot, screen)
+        assert screen.state.hits
+        assert any("ranked by raw cosine" in n.message for n in app._notifications)
