@@ -259,10 +259,10 @@ class LibraryScreen(Screen[None]):
 
     def _refresh_status(self) -> None:
         text = self.state.summary()
-        if self.state.unindexed and not self.state.scanning:
-            text += " · `clipvi-tui index FOLDER` embeds the rest"
         if self.state.search_summary():
             text += " │ " + self.state.search_summary()
+        if self.state.unindexed and not self.state.scanning:
+            text += " │ `clipvi-tui index FOLDER` embeds the rest"
         if self.state.error:
             text += f" · {self.state.error}"
         self.query_one("#library-status", LibraryStatus).update(Text(text))
