@@ -7,10 +7,10 @@ ports at the same time, writes a 640×360 test video, then indexes it into an em
 * two:  a pool of both servers (each with the same batch size and requests in flight).
 
 The runs alternate (one, two, one, two, …) so drift on a shared machine hits both alike; the
-best of each is reported, with the ratio two/one. For each run it also reports the CPU seconds
-used by this process (decode, JPEG encode, HTTP) and by the servers (JPEG decode, resize, ONNX),
-divided by the wall time: a sum near the machine's core count means the run is CPU-bound, and a
-second server on the same cores cannot add CPU.
+best and the median of each are reported, with the ratios two/one. For each run it also reports
+the CPU seconds used by this process (decode, JPEG encode, HTTP) and by the servers (JPEG decode,
+resize, ONNX), divided by the wall time: a sum near the machine's core count means the run is
+CPU-bound, and a second server on the same cores cannot add CPU.
 
 Usage: .venv/bin/python bench/servers.py [--frames 600] [--rounds 2]
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -108,9 +109,10 @@ def main() -> None:
                 f"{res['server_cores']:12.2f}  {res['images']}"
             )
     ratio = best["two"]["rate"] / best["one"]["rate"]
-    print(f"best one server : {best['one']['rate']:7.1f} frames/s")
-    print(f"best two servers: {best['two']['rate']:7.1f} frames/s")
-    print(f"two / one       : {ratio:7.2f}x")
+    median = {k: statistics.median(r["rate"] for r in v) for k, v in results.items()}
+    print(f"one server : best {best['one']['rate']:7.1f}, median {median['one']:7.1f} frames/s")
+    print(f"two servers: best {best['two']['rate']:7.1f}, median {median['two']:7.1f} frames/s")
+    print(f"two / one  : best {ratio:5.2f}x, median {median['two'] / median['one']:5.2f}x")
     used = best["two"]["client_cores"] + best["two"]["server_cores"]
     print(
         f"CPU in use with two servers: {used:.2f} of {os.cpu_count()} cores "
