@@ -28,7 +28,8 @@ def test_library_with_hits(snap_compare: SnapCompare, tmp_path: Path) -> None:
     ✓ 15/15"; on the right "Moments for “red”" with ranked rows (rank, video, time, score
     ≈0.9+, the moment's span in dim), the first ones inside the red first third of their video;
     both boxes down to the status line "3 videos: 2 indexed, 1 not indexed │ 5 moments for “red”
-    in 2 indexed videos │ `clipvi-tui index FOLDER` embeds the rest"; the footer with / Search, o Open, r Refresh, ? Help, q Quit.
+    in 2 indexed videos │ `clipvi-tui index FOLDER` embeds the rest"; the footer with
+    / Search, o Open, r Refresh, ? Help, q Quit.
     """
     root = tmp_path / "clips"
     root.mkdir()
