@@ -207,7 +207,8 @@ async def test_a_moment_opens_at_its_time_with_its_prompt(
         screen.open_video(3, seconds=4.2, prompt="blue")
         await wait_for(pilot, lambda: isinstance(app.screen, PlayerScreen))
         player = app.player
-        assert player.frame == 42
+        # The player seeks to its start frame when it mounts, a moment after it is pushed.
+        await wait_for(pilot, lambda: player.frame == 42)
         assert [e.text for e in player.board.prompts] == ["blue", "red", "green"]
 
 

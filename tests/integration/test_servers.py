@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -82,21 +84,33 @@ def test_both_servers_get_image_requests_and_the_vectors_match_one_server(
 def test_a_server_killed_mid_index_leaves_the_run_to_the_other(
     fleet: Fleet, video: Path, reference, tmp_path: Path
 ) -> None:
+    """SIGKILL the victim while one of its requests is in flight (after it has answered at least
+    one): that request fails, the victim is set aside, and the run completes on the other."""
     events: list[str] = []
     pool = pool_of(fleet.victim.url, fleet.main.url, events=events)
     pool.verify()  # both probed: the victim has loaded its model and is as quick as the other
     killed: list[int] = []
+    stop = threading.Event()
 
-    def kill_once_the_victim_did_some_work(p: Progress) -> None:
-        if not killed and pool.health().servers[0].images > 0:
-            os.killpg(fleet.victim.process.pid, signal.SIGKILL)
-            killed.append(p.done)
+    def kill_while_the_victim_works() -> None:
+        # Watching the pool (not progress reports) catches a moment when the victim has a
+        # request outstanding, so the kill is seen by the pool whatever the machine's load.
+        while not stop.is_set():
+            victim = pool.health().servers[0]
+            if victim.images > 0 and victim.in_flight > 0:
+                os.killpg(fleet.victim.process.pid, signal.SIGKILL)
+                killed.append(victim.images)
+                return
+            time.sleep(0.001)
 
-    final = index_all(
-        video, pool, tmp_path / "cache", on_progress=kill_once_the_victim_did_some_work
-    )
-    assert killed, "the victim was never killed: the run ended before it answered"
-    assert killed[0] < 120, "killed mid-index, with frames left to do"
+    watcher = threading.Thread(target=kill_while_the_victim_works, daemon=True)
+    watcher.start()
+    try:
+        final = index_all(video, pool, tmp_path / "cache")
+    finally:
+        stop.set()
+        watcher.join(5)
+    assert killed, "the victim was never killed: the run ended before it had work in flight"
     assert final.state == "done" and final.done == 120, final
     victim = pool.health().servers[0]
     assert victim.images > 0, "the victim answered before it died"
