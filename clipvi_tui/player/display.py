@@ -29,6 +29,10 @@ class FrameDisplay:
         """The user moved the position: frames decoded for the old one are stale from now on."""
         self.generation += 1
         self._seek_started = (self.generation, time.perf_counter())
+        # The "never jump back while playing" rule holds within one seek only: after a seek
+        # back (replay from the end) the frames of the new position are all earlier than the
+        # one on screen and must be painted, not dropped until playback passes it again.
+        self._shown_frame = -1
 
     def request(self, frame: int, cols: int, rows: int) -> None:
         """Ask the decoder for raw ``frame`` in a ``cols`` × ``rows`` cell box."""
