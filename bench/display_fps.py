@@ -117,6 +117,7 @@ def main() -> int:
         "a white disc",
         "--graphics",
         args.graphics,
+        "--paused",  # the bench starts playback itself, after start-up settled
         "--server",
         "external",
         "--api-url",
@@ -129,7 +130,7 @@ def main() -> int:
     tmux("new-session", "-d", "-s", tmux.name, "-x", str(cols), "-y", str(rows))
     tmux("send-keys", "-t", tmux.name, f"exec {env} {shlex.join(cmd)}", "Enter")
     try:
-        wait_for(tmux, "frame 1/", 30)
+        wait_for(tmux, "frame 0/", 30)
         time.sleep(1.5)  # let start-up work settle
         pid = int(tmux("display", "-p", "-t", tmux.name, "#{pane_pid}").strip())
 

@@ -34,6 +34,9 @@ class ClipviApp(App[int]):
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("escape", "back_to_library", "Back to library", key_display="esc", id="app.back"),
+        # Textual's own ctrl+c only says "press ctrl+q"; here it quits like q (exit code 0),
+        # from every screen and dialog, as terminal users expect.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
     ]
 
     def __init__(

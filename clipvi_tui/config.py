@@ -5,10 +5,12 @@ Precedence, highest first: command line > environment > config.yaml > defaults.
 config.yaml keeps the original app's keys (``roboflow_api_key``, ``video_path``, ``CLIP``: the
 prompts) and adds ``api_url`` (one URL or a list of servers), ``batch_size`` and
 ``max_in_flight``, ``clip_version``, ``sample_fps``, ``cache_dir``, ``graphics``,
-``server`` and ``model_dir``, and the defaults of finding moments (``view``, ``smooth_s``,
-``threshold``, ``thresholds``, ``max_gap_s``, ``min_length_s``, ``pad_s``, ``presence_floor``,
-``spike_k``, ``baseline_prompts``, ``search_k``). The file is found at ``--config``, else
-``./config.yaml``, else ``<user config dir>/clipvi-tui/config.yaml``.
+``server``, ``model_dir``, ``autoplay`` (the app starts playing; ``--paused`` overrides),
+``restore_session`` (reopen a video with its last prompts; ``--fresh`` overrides), and the
+defaults of finding moments (``view``, ``smooth_s``, ``threshold``, ``thresholds``,
+``max_gap_s``, ``min_length_s``, ``pad_s``, ``presence_floor``, ``spike_k``,
+``baseline_prompts``, ``search_k``). The file is found at ``--config``, else ``./config.yaml``,
+else ``<user config dir>/clipvi-tui/config.yaml``.
 
 Each setting is one row of :data:`FIELDS` (name, config keys, environment variable, parser):
 adding a setting means adding a row and a :class:`Settings` attribute.
@@ -65,6 +67,8 @@ class Settings:
     graphics: str = "auto"
     server: str = "auto"
     model_dir: Path | None = None
+    autoplay: bool = True
+    restore_session: bool = True
     config_path: Path | None = None
     # -- finding moments (defaults of the app's keys and of export --segments / search) --
     view: str = "raw"
@@ -199,6 +203,22 @@ def _prompts(value: Any) -> list[str]:
     return _unique([canonical_prompt(p) for p in prompts if canonical_prompt(p)])
 
 
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def _flag(name: str) -> Callable[[Any], bool]:
+    def parse(value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise ConfigError(f"{name} must be true or false, not {text!r}")
+
+    return parse
+
+
 def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = str(value).strip().lower()
@@ -224,6 +244,8 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "max_in_flight", ("max_in_flight",), "CLIPVI_MAX_IN_FLIGHT", _positive_int("max_in_flight")
     ),
+    Field("autoplay", ("autoplay",), "CLIPVI_AUTOPLAY", _flag("autoplay")),
+    Field("restore_session", ("restore_session",), None, _flag("restore_session")),
 )
 
 # -- the settings of finding moments --------------------------------------------------------

@@ -40,6 +40,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "CLIPVI_GRAPHICS",
         "CLIPVI_SERVER",
         "CLIPVI_MODEL_DIR",
+        "CLIPVI_AUTOPLAY",
     ):
         monkeypatch.delenv(var, raising=False)
     work = tmp_path / "work"

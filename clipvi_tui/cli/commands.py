@@ -38,6 +38,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
             "max_in_flight": args.max_in_flight,
             **({"graphics": args.graphics} if getattr(args, "graphics", None) else {}),
             **moment_overrides(args),
+            # App-only switches: given, they override config.yaml; absent, they say nothing.
+            **({"autoplay": False} if getattr(args, "paused", False) else {}),
+            **({"restore_session": False} if getattr(args, "fresh", False) else {}),
         }
     )
     apply_thresholds(settings, getattr(args, "threshold", []), settings.prompts)

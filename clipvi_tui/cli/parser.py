@@ -105,6 +105,14 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="how to draw the video (default auto-detect)",
     )
     add_moment_options(app)
+    app.add_argument(
+        "--paused", action="store_true", help="open paused (default: play; config autoplay)"
+    )
+    app.add_argument(
+        "--fresh",
+        action="store_true",
+        help="ignore the prompts saved for this video last time (config restore_session)",
+    )
 
     sub = argparse.ArgumentParser(prog="clipvi-tui")
     sub.add_argument("--version", action="version", version=f"clipvi-tui {__version__}")

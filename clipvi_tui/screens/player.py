@@ -158,7 +158,7 @@ class PlayerScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Start the clock (paused), the decoder and the services."""
+        """Start the decoder, the services and the clock (playing unless ``autoplay`` is off)."""
         info = self.config.info
         self.query_one("#video", VideoView).border_title = self.config.video.name
         self.query_one("#prompt-panel").border_title = "Prompts"
@@ -174,6 +174,8 @@ class PlayerScreen(Screen[None]):
         self.background.start()
         self._board_changed()
         self._refresh_status()
+        if self.config.settings.autoplay:
+            self.playing = True
 
     # -- workers ------------------------------------------------------------------------------
 

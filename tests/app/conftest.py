@@ -28,8 +28,13 @@ def client() -> ColourClient:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings with a private cache, 5 fps sampling, no server start and two prompts."""
+    """Settings with a private cache, 5 fps sampling, no server start and two prompts.
+
+    The app opens paused here (``autoplay=False``) so key tests start from frame 0;
+    ``test_autoplay.py`` covers the default, which plays.
+    """
     return Settings(
+        autoplay=False,
         cache_dir=tmp_path / "cache",
         sample_fps=5.0,
         server="external",

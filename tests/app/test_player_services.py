@@ -246,14 +246,15 @@ async def test_messages_flow_from_workers(make_app: MakeApp, client: ColourClien
 
 
 async def test_status_bar_reports_position_and_indexing(make_app: MakeApp) -> None:
-    """The status bar shows frame k/N, time/duration, play state, indexing and server."""
+    """The status bar shows the 0-based frame k/last (as in exports), time/duration, play state,
+    indexing and server."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         player = await ready(pilot)
         await pilot.press("full_stop")
         await pilot.pause(0.1)
         text = status_text(player)
-        for part in ("frame 2/60", "0:00.1 / 0:06", "paused", "indexed 30/30", "connected"):
+        for part in ("frame 1/59", "0:00.1 / 0:06", "paused", "indexed 30/30", "connected"):
             assert part in text, part
         await pilot.press("space")
         await wait_for(pilot, lambda: "display" in status_text(player), timeout=3)

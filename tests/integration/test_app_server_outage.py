@@ -41,6 +41,7 @@ async def test_server_down_then_back(inference_server: InferenceServer, tmp_path
         server="external",
         graphics="unicode",
         prompts=["red", "blue"],
+        autoplay=False,  # the test starts playback itself
     )
     app = ClipviApp(settings, video, graphics="unicode", start_server=False)
     async with app.run_test(size=(120, 40)) as pilot:

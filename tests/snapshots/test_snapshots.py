@@ -31,6 +31,7 @@ def _app(tmp_path: Path, video: Path, graphics: str, prompts: list[str]) -> Clip
         server="external",
         prompts=prompts,
         presence_floor=0.5,
+        autoplay=False,  # a still picture: snapshots must not depend on timing
     )
     client = ColourClient()
     return ClipviApp(

@@ -63,3 +63,15 @@ def test_bad_values_name_the_problem(tmp_path: Path, text: str, message: str) ->
 def test_missing_explicit_config() -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings({"config": "nope.yaml"}, env={})
+
+
+def test_autoplay_and_restore_session_from_file_and_env(tmp_path: Path) -> None:
+    """``autoplay`` and ``restore_session`` default on; the file and ``CLIPVI_AUTOPLAY`` turn
+    them off; a value that is not a yes/no names the key."""
+    assert load_settings({}, env={}).autoplay is True
+    cfg = write(tmp_path / "c.yaml", "autoplay: false\nrestore_session: no\n")
+    s = load_settings({"config": cfg}, env={})
+    assert s.autoplay is False and s.restore_session is False
+    assert load_settings({}, env={"CLIPVI_AUTOPLAY": "0"}).autoplay is False
+    with pytest.raises(ConfigError, match="autoplay"):
+        load_settings({"config": write(tmp_path / "d.yaml", "autoplay: sometimes\n")}, env={})
