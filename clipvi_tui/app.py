@@ -10,12 +10,14 @@ there; ``esc`` in the player goes back to the list.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from clipvi_tui.config import Settings
 from clipvi_tui.core.video import VideoInfo, probe
@@ -23,6 +25,7 @@ from clipvi_tui.player.context import ClientFactory, PlayerConfig, default_clien
 from clipvi_tui.screens.dialogs import HelpScreen, help_rows
 from clipvi_tui.screens.library import LibraryConfig, LibraryScreen
 from clipvi_tui.screens.player import PlayerScreen
+from clipvi_tui.widgets.commands import KeyCommands
 
 
 class ClipviApp(App[int]):
@@ -30,6 +33,8 @@ class ClipviApp(App[int]):
 
     CSS_PATH = "clipvi.tcss"
     TITLE = "clipvi-tui"
+    # ctrl+p: every key's action by name (with its key), plus Textual's theme/screenshot.
+    COMMANDS = App.COMMANDS | {KeyCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -97,6 +102,12 @@ class ClipviApp(App[int]):
             start_server=self.start_server,
             start_frame=start_frame,
         )
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's palette commands, without the ones our key commands already offer."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Keys"):
+                yield command
 
     def on_mount(self) -> None:
         """Show the player, or the library."""

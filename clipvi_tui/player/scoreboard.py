@@ -14,20 +14,8 @@ import numpy as np
 
 from clipvi_tui.core.cache import normalise
 from clipvi_tui.core.prompts import canonical_prompt
+from clipvi_tui.player.colours import pick_colour
 
-# Distinct colours that read on dark and light backgrounds; a prompt keeps its colour for the
-# whole session (it is not reassigned when another prompt is deleted).
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (86, 180, 233),  # sky blue
-    (230, 159, 0),  # orange
-    (0, 200, 130),  # green
-    (240, 90, 160),  # pink
-    (240, 228, 66),  # yellow
-    (180, 130, 255),  # violet
-    (255, 100, 60),  # vermilion
-    (150, 220, 255),  # pale blue
-    (170, 255, 120),  # lime
-)
 # Matrix products run on float32 blocks of this many rows, so a big float16 matrix is never
 # converted in one piece.
 _BLOCK = 8192
@@ -86,6 +74,7 @@ class ScoreBoard:
         self._vectors: np.ndarray | None = None  # float16 [N, D], rows valid where _have
         self._have = np.zeros(len(self.sampled), dtype=bool)
         self._colour_serial = 0
+        self.removed: list[tuple[int, PromptEntry]] = []  # deleted prompts, newest last (undo)
 
     # -- frames ---------------------------------------------------------------------------------
 
@@ -145,8 +134,8 @@ class ScoreBoard:
         """Every scored entry: the prompts, then the baseline prompts."""
         return [*self.prompts, *self.baselines]
 
-    def add_prompt(self, text: str) -> tuple[int, bool]:
-        """Append a prompt (pending until its vector arrives).
+    def add_prompt(self, text: str, visible: bool = True) -> tuple[int, bool]:
+        """Append a prompt (pending until its vector arrives); ``visible=False`` adds it hidden.
 
         An ensemble (``a dog|a puppy``) is kept in its canonical spelling, ``a dog | a puppy``.
 
@@ -158,28 +147,26 @@ class ScoreBoard:
         existing = self.index_of(text)
         if existing is not None:
             entry = self.prompts[existing]
-            if not entry.visible:
+            if not entry.visible and visible:
                 entry.visible = True
                 self.version += 1
             return existing, False
-        colour = self._next_colour()
+        colour = self._next_colour(text)
         entry = PromptEntry(
-            text=text, color=colour, scores=np.full(self.total, np.nan, dtype=np.float32)
+            text=text,
+            color=colour,
+            visible=visible,
+            scores=np.full(self.total, np.nan, dtype=np.float32),
         )
         self.prompts.append(entry)
         self.version += 1
         return len(self.prompts) - 1, True
 
-    def _next_colour(self) -> tuple[int, int, int]:
-        """The first palette colour no current prompt uses (cycling when all are taken)."""
-        used = {e.color for e in self.prompts}
-        for offset in range(len(PALETTE)):
-            colour = PALETTE[(self._colour_serial + offset) % len(PALETTE)]
-            if colour not in used:
-                self._colour_serial += offset + 1
-                return colour
-        colour = PALETTE[self._colour_serial % len(PALETTE)]
-        self._colour_serial += 1
+    def _next_colour(self, text: str) -> tuple[int, int, int]:
+        """The colour ``text`` names if no visible prompt has it, else a free palette colour."""
+        colour, self._colour_serial = pick_colour(
+            text, ((e.color, e.visible) for e in self.prompts), self._colour_serial
+        )
         return colour
 
     def remove_prompt(self, index: int) -> PromptEntry | None:
@@ -187,6 +174,7 @@ class ScoreBoard:
         if not 0 <= index < len(self.prompts):
             return None
         entry = self.prompts.pop(index)
+        self.removed.append((index, entry))
         self.version += 1
         return entry
 
@@ -227,6 +215,32 @@ class ScoreBoard:
                 block = rows[a : a + _BLOCK]
                 scores[block] = normalise(self._vectors[block].astype(np.float32)) @ t
         return scores
+
+    def restore_removed(self) -> tuple[int, bool] | None:
+        """Undo the newest deletion: the prompt returns to its place with its colour and vector.
+
+        Frames embedded while it was gone are scored now. A prompt typed in again since is not
+        duplicated: its current place is returned instead.
+
+        Returns:
+            ``(index, restored)``, or None if nothing was deleted.
+        """
+        if not self.removed:
+            return None
+        index, entry = self.removed.pop()
+        existing = self.index_of(entry.text)
+        if existing is not None:
+            return existing, False
+        if entry.vector is not None:
+            # Keep the scores it had (bit for bit); score only what arrived while it was gone.
+            fresh = self.curve(entry.vector)
+            known = np.isfinite(entry.scores)
+            fresh[known] = entry.scores[known]
+            entry.scores = fresh
+        index = min(index, len(self.prompts))
+        self.prompts.insert(index, entry)
+        self.version += 1
+        return index, True
 
     def mark(self, text: str, state: str, note: str) -> None:
         """Set a prompt's state (pending/rejected) and the note the panel shows."""
@@ -280,7 +294,7 @@ class ScoreBoard:
             self.prompts.pop(existing)
         entry = PromptEntry(
             text=label,
-            color=self._next_colour(),
+            color=self._next_colour(label),
             state=READY,
             vector=t,
             scores=self.curve(t),

@@ -12,45 +12,23 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from clipvi_tui.widgets.commands import as_binding, key_label
+
 # Mouse actions are not bindings, so the help screen lists them from here.
 MOUSE_HELP = (
     ("click chart", "Seek to the frame under that column"),
     ("click video", "Play / pause"),
+    ("click prompt", "Select it; on its colour swatch: show / hide its line"),
 )
 
 
-def _key_label(binding: Binding) -> str:
-    """How a binding's keys read in the help table, e.g. ``↑ / k`` (every key, unlike the footer,
-    which shows ``key_display`` only)."""
-    names = {
-        "space": "space",
-        "left": "←",
-        "right": "→",
-        "up": "↑",
-        "down": "↓",
-        "shift+left": "shift+←",
-        "shift+right": "shift+→",
-        "comma": ",",
-        "full_stop": ".",
-        "left_square_bracket": "[",
-        "right_square_bracket": "]",
-        "question_mark": "?",
-        "slash": "/",
-        "escape": "esc",
-    }
-    keys = [k.strip() for k in binding.key.split(",")]
-    if len(keys) == 1 and binding.key_display:
-        return binding.key_display
-    return " / ".join(names.get(k, k) for k in keys)
-
-
 def help_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
-    """``(keys, description)`` for every binding that has a description."""
+    """``(keys, what it does)`` for every binding that has a description (its tooltip, the
+    longer wording, when it has one: the footer's short description is for the footer)."""
     rows: list[tuple[str, str]] = []
-    for b in bindings:
-        binding = b if isinstance(b, Binding) else Binding(*b)
+    for binding in map(as_binding, bindings):
         if binding.description:
-            rows.append((_key_label(binding), binding.description))
+            rows.append((key_label(binding), binding.tooltip or binding.description))
     return rows
 
 

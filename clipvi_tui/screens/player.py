@@ -9,8 +9,8 @@ becomes a seek, a play/pause or a prompt edit, and a seek becomes the indexer's 
 from __future__ import annotations
 
 import contextlib
-import math
 import time
+from dataclasses import replace
 from typing import ClassVar
 
 from textual import on, work
@@ -32,14 +32,15 @@ from clipvi_tui.player.display import FrameDisplay
 from clipvi_tui.player.frames import FrameMailbox, FrameRenderer, pump_frames
 from clipvi_tui.player.messages import FrameDecoded, FrameFailed, ServiceReport
 from clipvi_tui.player.moments import MomentsModel, search_board
-from clipvi_tui.player.scoreboard import ScoreBoard
+from clipvi_tui.player.scoreboard import PENDING, ScoreBoard
+from clipvi_tui.player.session import SessionKeeper
 from clipvi_tui.player.stats import PlayerStats
 from clipvi_tui.screens.dialogs import PromptDialog, ThresholdDialog
 from clipvi_tui.screens.search import SearchChoice, SearchScreen
 from clipvi_tui.widgets.chart import SimilarityChart, series_for
 from clipvi_tui.widgets.chart_math import format_clock
 from clipvi_tui.widgets.graphics import cell_pixels
-from clipvi_tui.widgets.prompts import PromptList, PromptRow
+from clipvi_tui.widgets.prompts import PromptList, prompt_rows
 from clipvi_tui.widgets.segments import SegmentList, rows_for
 from clipvi_tui.widgets.status import StatusBar, StatusInfo
 from clipvi_tui.widgets.video import VideoView, frame_preparer
@@ -71,16 +72,47 @@ class PlayerScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_play", "Play/Pause", id="player.play"),
-        Binding("left", "step(-1)", "Prev sample", key_display="←", id="player.prev_sample"),
-        Binding("right", "step(1)", "Next sample", key_display="→", id="player.next_sample"),
+        Binding(
+            "left",
+            "step(-1)",
+            "Prev",
+            key_display="←",
+            tooltip="Previous sampled frame",
+            id="player.prev_sample",
+        ),
+        Binding(
+            "right",
+            "step(1)",
+            "Next",
+            key_display="→",
+            tooltip="Next sampled frame",
+            id="player.next_sample",
+        ),
         Binding("shift+left", "jump(-5)", "Back 5 s", show=False, id="player.back_5s"),
         Binding("shift+right", "jump(5)", "Forward 5 s", show=False, id="player.forward_5s"),
         Binding("home", "seek_start", "Go to start", show=False, id="player.start"),
         Binding("end", "seek_end", "Go to end", show=False, id="player.end"),
         Binding("comma", "step_raw(-1)", "Prev raw frame", show=False, id="player.prev_frame"),
         Binding("full_stop", "step_raw(1)", "Next raw frame", show=False, id="player.next_frame"),
-        Binding("a,slash", "add_prompt", "Add prompt", key_display="a", id="player.add_prompt"),
-        Binding("d", "delete_prompt", "Delete prompt", id="player.delete_prompt"),
+        Binding(
+            "a,slash",
+            "add_prompt",
+            "Add",
+            key_display="a",
+            tooltip="Add a prompt",
+            id="player.add_prompt",
+        ),
+        Binding(
+            "d", "delete_prompt", "Delete", tooltip="Delete the selected prompt", id="player.delete"
+        ),
+        Binding(
+            "u",
+            "undo_delete",
+            "Undo delete",
+            show=False,
+            tooltip="Undo the last prompt deletion",
+            id="player.undo_delete",
+        ),
         Binding("up,k", "select(-1)", "Select prompt above", show=False, id="player.select_up"),
         Binding("down,j", "select(1)", "Select prompt below", show=False, id="player.select_down"),
         *_toggle_bindings(),
@@ -122,14 +154,23 @@ class PlayerScreen(Screen[None]):
     selected: reactive[int] = reactive(0, init=False)
     """Row of the prompt cursor."""
 
+    # Size classes for the stylesheet: narrow terminals get a slimmer prompt panel, short ones
+    # give the chart its rows first. (Textual declares these as plain attributes, not ClassVars.)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
+
     def __init__(self, config: PlayerConfig) -> None:
         """Create the screen for ``config`` (nothing starts until it is mounted)."""
         super().__init__()
-        self.config = config
-        info = config.info
-        self.board = ScoreBoard(sample_indices(info, config.settings.sample_fps), info.fps)
-        for prompt in config.settings.prompts:
-            self.board.add_prompt(prompt)
+        info, settings = config.info, config.settings
+        self.board = ScoreBoard(sample_indices(info, settings.sample_fps), info.fps)
+        self.session = SessionKeeper(
+            settings.cache_dir, config.video, info, settings.prompts, settings.restore_session
+        )
+        self.session.fill(self.board)
+        # The services look up cached vectors for the prompts the player starts with.
+        prompts = [e.text for e in self.board.prompts]
+        self.config = config = replace(config, settings=replace(settings, prompts=prompts))
         self.clock = PlaybackClock(info.fps, info.frame_count)
         self.mailbox = FrameMailbox()
         self.background = BackgroundWork(self, config, self.board, self._notify)
@@ -172,10 +213,14 @@ class PlayerScreen(Screen[None]):
         if self.config.start_frame:
             self.seek(self.config.start_frame)
         self.background.start()
+        self.selected = self.session.selected
         self._board_changed()
         self._refresh_status()
         if self.config.settings.autoplay:
             self.playing = True
+        if self.session.restored:
+            n = len(self.board.prompts)
+            self.notify(f"Restored this video's {n} prompt(s) (--fresh ignores them)", timeout=4)
 
     # -- workers ------------------------------------------------------------------------------
 
@@ -340,13 +385,33 @@ class PlayerScreen(Screen[None]):
         self._board_changed()
 
     def action_delete_prompt(self) -> None:
-        """Delete the selected prompt."""
+        """Delete the selected prompt (u brings it back)."""
         removed = self.board.remove_prompt(self.selected)
         if removed is None:
             self.app.bell()
             return
         self.selected = max(0, min(self.selected, len(self.board.prompts) - 1))
         self._board_changed()
+        self.notify(f"Deleted “{removed.text}”; u undoes", timeout=4)
+
+    def action_undo_delete(self) -> None:
+        """Put the last deleted prompt back where it was, with its colour and scores."""
+        result = self.board.restore_removed()
+        if result is None:
+            self.app.bell()
+            self.notify("Nothing to undo", timeout=2)
+            return
+        self.selected = result[0]
+        if result[1] and self.board.prompts[result[0]].state == PENDING:
+            self.background.embed_pending()
+        self._board_changed()
+
+    @on(PromptList.Clicked)
+    def _prompt_clicked(self, message: PromptList.Clicked) -> None:
+        """A click selects the prompt; a click on its swatch also shows/hides its line."""
+        self.selected = message.row
+        if message.on_swatch:
+            self.action_toggle_prompt(message.row)
 
     def action_toggle_prompt(self, index: int) -> None:
         """Show or hide the line of prompt ``index`` (0-based)."""
@@ -502,6 +567,12 @@ class PlayerScreen(Screen[None]):
         work = self.background
         work.index_done = max(work.index_done, self.board.embedded)
         self._refresh_prompts()
+        self._save_session()
+
+    def _save_session(self) -> None:
+        """Persist the prompt list (a no-op when it did not change); say so once if it fails."""
+        if not self.session.save_board(self.board, self.selected) and self.session.error:
+            self.background.notify_once(self.session.error, severity="warning")
 
     def _live_due(self) -> None:
         if self._live_timer is not None:
@@ -515,18 +586,7 @@ class PlayerScreen(Screen[None]):
         self.query_one("#segments", SegmentList).update_rows(rows)
 
     def _refresh_prompts(self) -> None:
-        scores = self.board.scores_at(self.frame)
-        rows = [
-            PromptRow(
-                e.text,
-                e.color,
-                e.visible,
-                e.state,
-                e.note,
-                float("nan") if math.isnan(s) else round(s, 3),
-            )
-            for e, s in zip(self.board.prompts, scores, strict=True)
-        ]
+        rows = prompt_rows(self.board, self.frame)
         self.query_one("#prompts", PromptList).update_rows(rows, self.selected)
 
     def _refresh_status(self) -> None:
@@ -559,6 +619,7 @@ class PlayerScreen(Screen[None]):
         if self._shut_down:
             return
         self._shut_down = True
+        self.session.save_board(self.board, self.selected)  # the cursor's last place too
         self.mailbox.close()
         server = self.background.begin_shutdown()
         # Outside the app's context (called by the launcher after App.run() returned, or before

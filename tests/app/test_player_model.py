@@ -10,12 +10,13 @@ import pytest
 
 from clipvi_tui.core.indexer import Progress
 from clipvi_tui.player.clock import PlaybackClock
+from clipvi_tui.player.colours import PALETTE
 from clipvi_tui.player.context import Abandoned, run_abandonable
 from clipvi_tui.player.display import FrameDisplay
 from clipvi_tui.player.frames import ACK_TIMEOUT_S, DecodedFrame, FrameMailbox, FrameRequest
 from clipvi_tui.player.geometry import FrameGeometry, fit_frame
 from clipvi_tui.player.messages import IndexProgressed, ServerStateChanged
-from clipvi_tui.player.scoreboard import PALETTE, READY, REJECTED, ScoreBoard
+from clipvi_tui.player.scoreboard import READY, REJECTED, ScoreBoard
 from clipvi_tui.player.stats import PlayerStats
 
 

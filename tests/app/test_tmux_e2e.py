@@ -75,17 +75,58 @@ def wait_screen(tmux: Tmux, predicate: Callable[[str], Any], timeout: float, wha
 
 
 def frame_number(text: str) -> int:
-    """The k of "frame k/N" in the status bar."""
+    """The k of "frame k/last" in the status bar (0-based, as in exports)."""
     match = re.search(r"frame (\d+)/\d+", text)
     assert match, f"no frame counter on screen:\n{text}"
     return int(match.group(1))
 
 
+_SGR = re.compile(r"(\x1b\[[0-9;:]*m)")
+
+
+def video_cells(tmux: Tmux) -> list[tuple[str, ...]]:
+    """The video box's cells (character and colours) from a coloured capture, borders excluded.
+
+    The half-block picture is the same characters in every frame, only the colours differ, so a
+    picture is compared by (character, SGR state) per cell. Only the video box is kept: the
+    prompt panel's scores change with the frame even when the picture is frozen.
+    """
+    lines = tmux.screen(colours=True).splitlines()
+    plain_first = _SGR.sub("", lines[0])
+    right = plain_first.index("╮")  # the video box's top-right corner
+    picture: list[tuple[str, ...]] = []
+    for line in lines[1:]:
+        cells: list[str] = []
+        style = ""
+        for piece in _SGR.split(line):
+            if piece.startswith("\x1b["):
+                style = "" if piece in ("\x1b[0m", "\x1b[m") else style + piece
+            else:
+                cells.extend(f"{ch}{style}" for ch in piece)
+        if cells and cells[0].startswith("╰"):
+            break  # the box's bottom border
+        picture.append(tuple(cells[1:right]))
+    return picture
+
+
+def wait_picture_change(
+    tmux: Tmux, before: list[tuple[str, ...]], timeout: float, what: str
+) -> None:
+    """Poll until the video box shows another picture than ``before``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if video_cells(tmux) != before:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the picture did not change ({what}); screen:\n{tmux.screen()}")
+
+
 def test_app_in_tmux_against_real_server(
     tmux: Tmux, inference_server: Any, coded_video: Path, tmp_path: Path
 ) -> None:
-    """Given the real server, the app indexes the video with real embeddings, plays, seeks, adds a
-    prompt, shows help, draws 24-bit colour in tmux and quits with exit code 0."""
+    """Given the real server, the app plays on open, indexes the video with real embeddings,
+    replays after the end with the picture moving again, seeks, adds a prompt, shows help,
+    draws 24-bit colour in tmux and quits with exit code 0."""
     exit_file = tmp_path / "exit-code"
     cmd = [
         sys.executable,
@@ -113,33 +154,45 @@ def test_app_in_tmux_against_real_server(
     )
     tmux.start(shell)
 
+    # Plays on open: no key pressed, the counter and the picture move.
+    wait_screen(tmux, lambda s: "playing" in s and frame_number(s) > 0, 60, "playback on open")
+    first = video_cells(tmux)
+    wait_picture_change(tmux, first, 5, "playing on open")
+
     text = wait_screen(tmux, lambda s: "indexed 30/30" in s, 90, "indexing to finish")
     assert "server connected" in text
-    assert "frame 1/60" in text
     assert "a red frame" in text and "a dark square" in text
-    # Both prompts have a score under the playhead (a number, not "…" or "–").
-    assert re.search(r"a red frame\s+0\.\d{3}", text), text
     assert "38;2;" in tmux.screen(colours=True), "24-bit colour inside tmux"
+    # The 6-second video has played to its end by now (or will shortly) and stopped there.
+    wait_screen(tmux, lambda s: "frame 59/59" in s and "paused" in s, 15, "the end")
+    # Both prompts have a score under the playhead (a number, not "…" or "–").
+    assert re.search(r"a red frame\s+-?0\.\d{3}", tmux.screen()), tmux.screen()
 
+    # Replay after the end: space starts over and the picture moves again (it froze before).
+    at_end = video_cells(tmux)
     tmux.keys("Space")
-    text = wait_screen(tmux, lambda s: frame_number(s) > 10, 10, "playback to advance")
+    wait_screen(tmux, lambda s: "playing" in s and frame_number(s) < 59, 5, "replay")
+    wait_picture_change(tmux, at_end, 5, "replay after the end")
+    replaying = video_cells(tmux)
+    wait_picture_change(tmux, replaying, 5, "replay goes on")
     tmux.keys("Space")
     paused = frame_number(wait_screen(tmux, lambda s: "paused" in s, 5, "pause"))
     time.sleep(0.5)
     assert frame_number(tmux.screen()) == paused, "paused means paused"
 
     tmux.keys("End")
-    wait_screen(tmux, lambda s: "frame 60/60" in s, 5, "end key")
+    wait_screen(tmux, lambda s: "frame 59/59" in s, 5, "end key")
     tmux.keys("Home")
-    wait_screen(tmux, lambda s: "frame 1/60" in s, 5, "home key")
+    wait_screen(tmux, lambda s: "frame 0/59" in s, 5, "home key")
     tmux.keys("Right", "Right")
-    wait_screen(tmux, lambda s: "frame 5/60" in s, 5, "two sampled steps")
+    wait_screen(tmux, lambda s: "frame 4/59" in s, 5, "two sampled steps")
 
     tmux.keys("a")
     wait_screen(tmux, lambda s: "Add prompt" in s and "enter adds" in s, 5, "prompt dialog")
     tmux.keys("-l", "green stripes")
     tmux.keys("Enter")
-    wait_screen(tmux, lambda s: re.search(r"green stripes\s+0\.\d{3}", s), 20, "new prompt's score")
+    new_score = re.compile(r"green stripes\s+-?0\.\d{3}")
+    wait_screen(tmux, new_score.search, 20, "new prompt's score")
 
     tmux.keys("?")
     wait_screen(tmux, lambda s: "esc, q or ? closes this help" in s, 5, "help screen")
