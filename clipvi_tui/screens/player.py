@@ -54,6 +54,10 @@ PLAYHEAD_PUSH_S = 1.0
 LIVE_MOMENTS_S = 1.0
 
 
+# The footer shows ← and → as one entry.
+STEP_KEYS = Binding.Group("Step", compact=True)
+
+
 def _toggle_bindings() -> list[Binding]:
     return [
         Binding(
@@ -78,6 +82,7 @@ class PlayerScreen(Screen[None]):
             "Prev",
             key_display="←",
             tooltip="Previous sampled frame",
+            group=STEP_KEYS,
             id="player.prev_sample",
         ),
         Binding(
@@ -86,6 +91,7 @@ class PlayerScreen(Screen[None]):
             "Next",
             key_display="→",
             tooltip="Next sampled frame",
+            group=STEP_KEYS,
             id="player.next_sample",
         ),
         Binding("shift+left", "jump(-5)", "Back 5 s", show=False, id="player.back_5s"),
