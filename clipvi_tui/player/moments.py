@@ -91,6 +91,14 @@ class MomentsModel:
         else:
             fixed[prompt] = value
 
+    def restore_threshold(self, prompt: str, view: str, value: float | None) -> None:
+        """A saved threshold of ``prompt`` in ``view``, unless the settings already set one."""
+        self._fixed.setdefault(view, {}).setdefault(prompt, value)
+
+    def thresholds_of(self, prompt: str) -> dict[str, float | None]:
+        """Every threshold set for ``prompt``, by view (for saving the session)."""
+        return {view: fixed[prompt] for view, fixed in self._fixed.items() if prompt in fixed}
+
     def threshold_of(self, prompt: str) -> float | None:
         """The fixed threshold of ``prompt`` in the current view, None for ``auto``."""
         return self.settings().fixed_for(prompt)

@@ -1,4 +1,4 @@
-"""Sessions that persist: a video's prompts (text, visibility, threshold) come back next time.
+"""Sessions that persist: a video's prompts (text, visibility, thresholds) come back next time.
 
 A session is stored per video *content* (the cache's fingerprint: a renamed copy finds it, an
 edited file does not) as ``<cache_dir>/sessions/<fingerprint>.json``, next to the embeddings it
@@ -10,6 +10,10 @@ state, plus every prompt the command line or config.yaml offers that the session
 offered before. So a prompt deleted last time stays deleted even though config.yaml still lists
 it, while a new ``-p`` prompt or a new config entry shows up. ``restore_session: false``
 (``--fresh``) opens with the offered prompts only; the session is then overwritten by this run.
+
+Thresholds are kept per prompt and per score view (a fixed threshold is in its view's units).
+A threshold given by ``--threshold`` or config.yaml wins over a saved one for the same prompt and
+view. "More like this frame" pseudo-prompts are not saved: they have no text to embed.
 
 No Textual here: the screen calls :class:`SessionKeeper` and shows what it reports.
 """
@@ -27,7 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from clipvi_tui.core.video import VideoInfo, fingerprint
-from clipvi_tui.player.scoreboard import ScoreBoard
+from clipvi_tui.core.views import VIEWS
+from clipvi_tui.player.moments import MomentsModel
+from clipvi_tui.player.scoreboard import TEXT, ScoreBoard
+
+Thresholds = dict[str, float | None]  # score view → fixed threshold (None: auto)
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +50,13 @@ class SavedPrompt:
     Attributes:
         text: the prompt.
         visible: whether its line is drawn.
-        threshold: the user's threshold for its segments, None for the automatic one.
+        thresholds: per score view, the fixed threshold set for it (None: ``auto`` explicitly);
+            views without an entry use the default.
     """
 
     text: str
     visible: bool = True
-    threshold: float | None = None
+    thresholds: Thresholds = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,15 +99,24 @@ def _from_json(data: Any) -> Session:
     prompts = []
     for item in data["prompts"]:
         text = str(item["text"]).strip()
-        threshold = item.get("threshold")
-        if threshold is not None:
-            threshold = float(threshold)
-            if not math.isfinite(threshold):
-                threshold = None
         if text:
-            prompts.append(SavedPrompt(text, bool(item.get("visible", True)), threshold))
+            thresholds = _thresholds(item.get("thresholds", {}))
+            prompts.append(SavedPrompt(text, bool(item.get("visible", True)), thresholds))
     offered = [str(t) for t in data.get("offered", [])]
     return Session(prompts, offered, int(data.get("selected", 0)))
+
+
+def _thresholds(raw: Any) -> Thresholds:
+    """Saved thresholds of known views; a value that is not a finite number means ``auto``."""
+    if not isinstance(raw, dict):
+        raise TypeError("thresholds must be a mapping of view to value")
+    out: Thresholds = {}
+    for view, value in raw.items():
+        if view not in VIEWS:
+            continue  # a view this version does not know: ignore it, keep the rest
+        number = None if value is None or isinstance(value, bool) else float(value)
+        out[str(view)] = number if number is not None and math.isfinite(number) else None
+    return out
 
 
 def save_session(path: Path, session: Session, video_name: str = "") -> None:
@@ -162,14 +180,22 @@ class SessionKeeper:
         self._last_written: Session | None = saved
         self.error: str | None = None  # why the last save failed, if it did
 
-    def fill(self, board: ScoreBoard) -> None:
-        """Put the starting prompts on ``board`` (hidden ones hidden, colours as for new ones)."""
+    def fill(self, board: ScoreBoard, moments: MomentsModel) -> None:
+        """Put the starting prompts on ``board`` (hidden ones hidden, colours as for new ones) and
+        their saved thresholds in ``moments`` (where the settings set none)."""
         for saved in self.prompts:
             board.add_prompt(saved.text, visible=saved.visible)
+            for view, value in saved.thresholds.items():
+                moments.restore_threshold(saved.text, view, value)
 
-    def save_board(self, board: ScoreBoard, selected: int) -> bool:
-        """Save the prompts on ``board`` (see :meth:`save`)."""
-        return self.save([SavedPrompt(e.text, e.visible) for e in board.prompts], selected)
+    def save_board(self, board: ScoreBoard, moments: MomentsModel, selected: int) -> bool:
+        """Save the text prompts on ``board`` with their thresholds (see :meth:`save`)."""
+        prompts = [
+            SavedPrompt(e.text, e.visible, moments.thresholds_of(e.text))
+            for e in board.prompts
+            if e.kind == TEXT
+        ]
+        return self.save(prompts, selected)
 
     def save(self, prompts: list[SavedPrompt], selected: int) -> bool:
         """Store the current prompt list (skipped when nothing changed); False if it failed.

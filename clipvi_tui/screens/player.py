@@ -173,7 +173,8 @@ class PlayerScreen(Screen[None]):
         self.session = SessionKeeper(
             settings.cache_dir, config.video, info, settings.prompts, settings.restore_session
         )
-        self.session.fill(self.board)
+        self.moments = MomentsModel(settings)
+        self.session.fill(self.board, self.moments)
         # The services look up cached vectors for the prompts the player starts with.
         prompts = [e.text for e in self.board.prompts]
         self.config = config = replace(config, settings=replace(settings, prompts=prompts))
@@ -182,7 +183,6 @@ class PlayerScreen(Screen[None]):
         self.background = BackgroundWork(self, config, self.board, self._notify)
         self.stats = PlayerStats()
         self.frame_display = FrameDisplay(self.mailbox, self.stats)
-        self.moments = MomentsModel(config.settings)
         self.board.set_baselines(config.settings.baseline_prompts)
         self._last_playhead_push = 0.0
         self._clock_timer: Timer | None = None
@@ -577,7 +577,10 @@ class PlayerScreen(Screen[None]):
 
     def _save_session(self) -> None:
         """Persist the prompt list (a no-op when it did not change); say so once if it fails."""
-        if not self.session.save_board(self.board, self.selected) and self.session.error:
+        if (
+            not self.session.save_board(self.board, self.moments, self.selected)
+            and self.session.error
+        ):
             self.background.notify_once(self.session.error, severity="warning")
 
     def _live_due(self) -> None:
@@ -625,7 +628,9 @@ class PlayerScreen(Screen[None]):
         if self._shut_down:
             return
         self._shut_down = True
-        self.session.save_board(self.board, self.selected)  # the cursor's last place too
+        self.session.save_board(
+            self.board, self.moments, self.selected
+        )  # the cursor's last place too
         self.mailbox.close()
         server = self.background.begin_shutdown()
         # Outside the app's context (called by the launcher after App.run() returned, or before

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from clipvi_tui.app import ClipviApp
 from clipvi_tui.config import Settings
 from clipvi_tui.core.video import fingerprint, probe
+from clipvi_tui.core.views import VIEWS
 from clipvi_tui.player.session import (
     SavedPrompt,
     Session,
@@ -41,7 +42,9 @@ texts = st.text(
             SavedPrompt,
             texts,
             st.booleans(),
-            st.one_of(st.none(), st.floats(-1, 1, allow_nan=False)),
+            st.dictionaries(
+                st.sampled_from(VIEWS), st.one_of(st.none(), st.floats(-5, 5, allow_nan=False))
+            ),
         ),
         max_size=8,
         unique_by=lambda p: p.text,
@@ -55,7 +58,8 @@ def test_a_session_round_trips(
     offered: list[str],
     selected: int,
 ) -> None:
-    """Whatever prompts (any text, visibility, threshold) are saved are read back unchanged."""
+    """Whatever prompts (any text, visibility, thresholds per view) are saved are read back
+    unchanged."""
     path = tmp_path_factory.mktemp("s") / "sessions" / "fp.json"
     session = Session(prompts, offered, selected)
     save_session(path, session, "video.mp4")
@@ -168,7 +172,38 @@ def test_a_session_that_cannot_be_written_is_reported(tmp_path: Path, video_path
 def test_the_file_is_readable_json(tmp_path: Path) -> None:
     """The stored document names the video for humans and keeps every field."""
     path = tmp_path / "x.json"
-    save_session(path, Session([SavedPrompt("a dog", False, 0.25)], ["a dog"], 0), "clip.mp4")
+    prompt = SavedPrompt("a dog", False, {"raw": 0.25, "zscore": None})
+    save_session(path, Session([prompt], ["a dog"], 0), "clip.mp4")
     doc = json.loads(path.read_text())
     assert doc["video"] == "clip.mp4" and doc["version"] == 1
-    assert doc["prompts"] == [{"text": "a dog", "visible": False, "threshold": 0.25}]
+    assert doc["prompts"] == [
+        {"text": "a dog", "visible": False, "thresholds": {"raw": 0.25, "zscore": None}}
+    ]
+    doc["prompts"][0]["thresholds"] = {"raw": "nan", "future-view": 1.0, "softmax": 0.9}
+    path.write_text(json.dumps(doc))
+    loaded = load_session(path)
+    assert loaded is not None
+    assert loaded.prompts[0].thresholds == {"raw": None, "softmax": 0.9}, "unknown views dropped"
+
+
+async def test_thresholds_come_back_and_the_command_line_wins(
+    settings: Settings, video_path: Path
+) -> None:
+    """A threshold set with t is restored next time, in its view; a threshold given in the
+    settings (--threshold / config.yaml) for that prompt wins over the saved one. "More like this
+    frame" pseudo-prompts are not saved (they have no text to embed)."""
+    async with _app(settings, video_path).run_test(size=SIZE) as pilot:
+        player = await ready(pilot)
+        await pilot.press("t", "ctrl+a", "ctrl+k", *"0.5", "enter")
+        assert player.moments.threshold_of("red") == 0.5
+        await pilot.press("m")
+        await pilot.pause(0.1)
+        assert any(e.text.startswith("like ") for e in player.board.prompts)
+    async with _app(settings, video_path).run_test(size=SIZE) as pilot:
+        player = await ready(pilot)
+        assert player.moments.threshold_of("red") == 0.5
+        assert [e.text for e in player.board.prompts] == ["red", "green"]
+    settings.thresholds = {"red": 0.7}
+    async with _app(settings, video_path).run_test(size=SIZE) as pilot:
+        player = await ready(pilot)
+        assert player.moments.threshold_of("red") == 0.7
