@@ -11,17 +11,14 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import replace
-from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual._context import NoActiveAppError
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from clipvi_tui.core.video import sample_indices
@@ -35,11 +32,16 @@ from clipvi_tui.player.moments import MomentsModel, search_board
 from clipvi_tui.player.scoreboard import PENDING, ScoreBoard
 from clipvi_tui.player.session import SessionKeeper
 from clipvi_tui.player.stats import PlayerStats
+from clipvi_tui.player.timewindow import ZOOM_STEP
 from clipvi_tui.screens.dialogs import PromptDialog, ThresholdDialog
 from clipvi_tui.screens.search import SearchChoice, SearchScreen
-from clipvi_tui.widgets.chart import SimilarityChart, series_for
+from clipvi_tui.widgets.chart import SimilarityChart
+from clipvi_tui.widgets.chart_area import ChartArea
+from clipvi_tui.widgets.chart_figure import series_for
 from clipvi_tui.widgets.chart_math import format_clock
+from clipvi_tui.widgets.footer import FittedFooter
 from clipvi_tui.widgets.graphics import cell_pixels
+from clipvi_tui.widgets.keymap import FOOTER_ORDER, PLAYER_BINDINGS
 from clipvi_tui.widgets.prompts import PromptList, prompt_rows
 from clipvi_tui.widgets.segments import SegmentList, rows_for
 from clipvi_tui.widgets.status import StatusBar, StatusInfo
@@ -54,102 +56,10 @@ PLAYHEAD_PUSH_S = 1.0
 LIVE_MOMENTS_S = 1.0
 
 
-# The footer shows ← and → as one entry.
-STEP_KEYS = Binding.Group("Step", compact=True)
-
-
-def _toggle_bindings() -> list[Binding]:
-    return [
-        Binding(
-            str(n),
-            f"toggle_prompt({n - 1})",
-            f"Show/hide prompt {n}",
-            show=False,
-            id=f"player.toggle_{n}",
-        )
-        for n in range(1, 10)
-    ]
-
-
 class PlayerScreen(Screen[None]):
     """Video, prompt panel, similarity chart and status bar."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_play", "Play/Pause", id="player.play"),
-        Binding(
-            "left",
-            "step(-1)",
-            "Prev",
-            key_display="←",
-            tooltip="Previous sampled frame",
-            group=STEP_KEYS,
-            id="player.prev_sample",
-        ),
-        Binding(
-            "right",
-            "step(1)",
-            "Next",
-            key_display="→",
-            tooltip="Next sampled frame",
-            group=STEP_KEYS,
-            id="player.next_sample",
-        ),
-        Binding("shift+left", "jump(-5)", "Back 5 s", show=False, id="player.back_5s"),
-        Binding("shift+right", "jump(5)", "Forward 5 s", show=False, id="player.forward_5s"),
-        Binding("home", "seek_start", "Go to start", show=False, id="player.start"),
-        Binding("end", "seek_end", "Go to end", show=False, id="player.end"),
-        Binding("comma", "step_raw(-1)", "Prev raw frame", show=False, id="player.prev_frame"),
-        Binding("full_stop", "step_raw(1)", "Next raw frame", show=False, id="player.next_frame"),
-        Binding(
-            "a,slash",
-            "add_prompt",
-            "Add",
-            key_display="a",
-            tooltip="Add a prompt",
-            id="player.add_prompt",
-        ),
-        Binding(
-            "d", "delete_prompt", "Delete", tooltip="Delete the selected prompt", id="player.delete"
-        ),
-        Binding(
-            "u",
-            "undo_delete",
-            "Undo delete",
-            show=False,
-            tooltip="Undo the last prompt deletion",
-            id="player.undo_delete",
-        ),
-        Binding("up,k", "select(-1)", "Select prompt above", show=False, id="player.select_up"),
-        Binding("down,j", "select(1)", "Select prompt below", show=False, id="player.select_down"),
-        *_toggle_bindings(),
-        # -- finding moments --
-        Binding("v", "cycle_view", "Score view", id="player.view"),
-        Binding(
-            "left_square_bracket",
-            "smooth(-1)",
-            "Less smoothing",
-            key_display="[",
-            show=False,
-            id="player.smooth_less",
-        ),
-        Binding(
-            "right_square_bracket",
-            "smooth(1)",
-            "More smoothing",
-            key_display="]",
-            show=False,
-            id="player.smooth_more",
-        ),
-        Binding("t", "set_threshold", "Threshold", id="player.threshold"),
-        Binding("n", "segment(1)", "Next segment", id="player.next_segment"),
-        Binding("N", "segment(-1)", "Previous segment", show=False, id="player.prev_segment"),
-        Binding("l", "focus_segments", "Segment list", show=False, id="player.segments"),
-        Binding("s", "toggle_spikes", "Spikes view", show=False, id="player.spikes"),
-        Binding("x", "spike(1)", "Next spike", show=False, id="player.next_spike"),
-        Binding("X", "spike(-1)", "Previous spike", show=False, id="player.prev_spike"),
-        Binding("f", "search", "Search", id="player.search"),
-        Binding("m", "more_like_this", "More like this frame", show=False, id="player.like"),
-    ]
+    BINDINGS = PLAYER_BINDINGS  # the key table lives in widgets/keymap.py
     # Keys belong to the player; the segment list takes them only when asked to (l, or a click).
     AUTO_FOCUS = ""
 
@@ -200,9 +110,9 @@ class PlayerScreen(Screen[None]):
             with Vertical(id="prompt-panel"):
                 yield PromptList(id="prompts")
                 yield SegmentList(id="segments")
-        yield SimilarityChart(id="chart")
+        yield ChartArea(id="chart-area")
         yield StatusBar(id="status")
-        yield Footer()
+        yield FittedFooter(FOOTER_ORDER)
 
     def on_mount(self) -> None:
         """Start the decoder, the services and the clock (playing unless ``autoplay`` is off)."""
@@ -210,7 +120,6 @@ class PlayerScreen(Screen[None]):
         self.query_one("#video", VideoView).border_title = self.config.video.name
         self.query_one("#prompt-panel").border_title = "Prompts"
         self.query_one("#segments", SegmentList).border_title = "Segments (l)"
-        self.query_one("#chart", SimilarityChart).border_title = "Similarity to prompts"
         self._clock_timer = self.set_interval(
             1.0 / min(info.fps, MAX_TICK_HZ), self._tick, pause=True
         )
@@ -290,7 +199,7 @@ class PlayerScreen(Screen[None]):
     def watch_frame(self, frame: int) -> None:
         """Ask for the new frame and move the playhead everywhere."""
         self._request_frame()
-        self.query_one("#chart", SimilarityChart).set_playhead(self.config.info.time_of(frame))
+        self.query_one(ChartArea).set_playhead(self.config.info.time_of(frame))
         self._refresh_prompts()
         self._refresh_status()
 
@@ -435,6 +344,26 @@ class PlayerScreen(Screen[None]):
         """Redraw the cursor."""
         self._refresh_prompts()
 
+    # -- the chart ----------------------------------------------------------------------------
+
+    def action_zoom(self, direction: int) -> None:
+        """Zoom the time axis in (``direction`` > 0) or out around the playhead."""
+        chart = self.query_one(ChartArea).chart
+        if not chart.zoom(ZOOM_STEP if direction > 0 else 1 / ZOOM_STEP):
+            self.app.bell()
+
+    def action_reset_zoom(self) -> None:
+        """Show the whole video on the time axis again."""
+        self.query_one(ChartArea).chart.reset_zoom()
+
+    def action_focus_values(self, focus: int) -> None:
+        """Fit the y axis to the curves in view (1), or to all the data again (0)."""
+        self.query_one(ChartArea).chart.set_focus_y(bool(focus))
+
+    def action_toggle_heatmap(self) -> None:
+        """Show or hide the heatmap strip under the chart."""
+        self.query_one(ChartArea).toggle_heatmap()
+
     # -- finding moments ----------------------------------------------------------------------
 
     def _selected_text(self) -> str | None:
@@ -496,8 +425,15 @@ class PlayerScreen(Screen[None]):
         self.seek(target)
 
     def action_focus_segments(self) -> None:
-        """Move the keys to the segment list (enter seeks, esc comes back)."""
-        self.query_one("#segments", SegmentList).focus()
+        """Move the keys to the segment list (enter seeks, esc comes back); on a short terminal
+        the list opens in the prompts' place until then."""
+        self.add_class("-segments-open")
+        self.call_after_refresh(self.query_one("#segments", SegmentList).focus)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        """Leaving the segment list gives the prompts their place back."""
+        if isinstance(event.widget, SegmentList):
+            self.remove_class("-segments-open")
 
     @on(SegmentList.Chosen)
     def _segment_chosen(self, message: SegmentList.Chosen) -> None:
@@ -561,11 +497,11 @@ class PlayerScreen(Screen[None]):
                 self._live_timer = self.set_timer(LIVE_MOMENTS_S, self._live_due)
         else:
             self._chart_key, self._moments_at = key, now
-            chart = self.query_one("#chart", SimilarityChart)
-            chart.set_data(
+            self.query_one(ChartArea).set_data(
                 self.board.times,
                 series_for(self.moments.shown(self.board), self.moments.spikes_view),
                 self.config.info.duration,
+                {e.text: i + 1 for i, e in enumerate(self.board.prompts)},
                 live=live,
                 y_label=self.moments.y_label,
             )

@@ -1,4 +1,4 @@
-"""The similarity chart: one line per visible prompt over the whole video, with a playhead.
+"""The similarity chart: one line per visible prompt over a time window, with a playhead.
 
 A plotext figure is rebuilt from scratch on every render (20–100 ms), so this widget:
 
@@ -11,18 +11,24 @@ A plotext figure is rebuilt from scratch on every render (20–100 ms), so this 
   indexing nor a playhead crossing many narrow columns can eat the UI thread.
 
 A click in the plot area posts :class:`SimilarityChart.Clicked` with the time under that column,
-mapped through plotext's own axis limits and canvas offsets (see ``chart_math``).
+mapped through plotext's own axis limits and canvas offsets (see ``chart_math``); dragging posts
+one for every column the mouse crosses (scrubbing), and selects no text.
+
+The x axis shows a :class:`~clipvi_tui.player.timewindow.TimeWindow`: the whole video, or, zoomed
+in (keys via the screen, the mouse wheel here), a few seconds around the playhead, following it.
+Value focus fits the y axis to the curves inside the window. No legend covers the curves: the
+prompt panel shows each prompt's colour. The border title names the y axis (the score view).
+After each build that moved the data area or the y range, :class:`SimilarityChart.Drawn` tells
+the heatmap under the chart where the columns are.
 
 Each series may also carry its threshold (a horizontal line in its colour, drawn under the
 curves), its segments (bars along the bottom of the plot, one row per prompt when there is room)
-and marks (spikes, drawn as dots); the y label names the score view.
+and marks (spikes, drawn as dots); ``chart_figure`` draws them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from rich.text import Text
@@ -32,75 +38,35 @@ from textual.message import Message
 from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
-from clipvi_tui.core.analysis import difference_curves
-from clipvi_tui.player.moments import Shown
+from clipvi_tui.player.timewindow import ZOOM_STEP, TimeWindow
+from clipvi_tui.widgets.chart_figure import (
+    MARKER,
+    CanvasGeometry,
+    Figure,
+    Series,
+    draw,
+    drawable,
+)
 from clipvi_tui.widgets.chart_math import (
     RenderKey,
     column_span,
     column_to_x,
-    decimate_minmax,
+    format_clock,
+    in_window,
     marker_xf,
     needs_rebuild,
-    segment_rows,
-    time_ticks,
     value_limits,
-    vline_x_for_column,
     x_to_column,
 )
 
-MARKER = "braille"
-PLAYHEAD_COLOR = (235, 64, 52)
-SEGMENT_MARKER = "▬"
-SPIKE_MARKER = "●"
+# Neutral, so it is never mistaken for a red prompt's line (light on dark themes, dark on light).
+PLAYHEAD_ON_DARK = (235, 235, 235)
+PLAYHEAD_ON_LIGHT = (40, 40, 40)
+TITLE = "Similarity to prompts"
 # Shortest time between two rebuilds (the picture may lag the playhead by this much).
 MIN_REBUILD_INTERVAL_S = 0.2
 # Shortest time between rebuilds caused only by new embeddings arriving while indexing.
 LIVE_REBUILD_INTERVAL_S = 1.0
-
-
-@dataclass(frozen=True)
-class Series:
-    """One prompt's curve: values aligned with the chart's times, NaN where not embedded.
-
-    ``threshold``: drawn as a horizontal line (None: none). ``segments``: ``(start_s, end_s)``
-    spans marked under the curves. ``marks``: ``(seconds, value)`` points (spikes).
-    """
-
-    label: str
-    color: tuple[int, int, int]
-    values: np.ndarray
-    threshold: float | None = None
-    segments: tuple[tuple[float, float], ...] = ()
-    marks: tuple[tuple[float, float], ...] = ()
-
-
-def series_for(shown: Sequence[Shown], spikes: bool) -> list[Series]:
-    """The chart's lines for the prompts shown: each curve with its threshold and segments, or
-    (``spikes``) each curve's change between samples with its spikes marked."""
-    out = []
-    for item in shown:
-        e, found = item.entry, item.found
-        if spikes:
-            marks = tuple((p.time_s, p.change) for p in item.spikes)
-            out.append(Series(e.text, e.color, difference_curves(found.curve), marks=marks))
-        else:
-            spans = tuple((g.start_s, g.end_s) for g in found.segments)
-            out.append(Series(e.text, e.color, found.curve, found.threshold.value, spans))
-    return out
-
-
-def _drawable(threshold: float | None) -> bool:
-    return threshold is not None and bool(np.isfinite(threshold))
-
-
-@dataclass(frozen=True)
-class CanvasGeometry:
-    """Where plotext put the data area in the last build, and its x limits."""
-
-    col_start: int
-    width: int
-    lo: float
-    hi: float
 
 
 class SimilarityChart(PlotextPlot):
@@ -120,6 +86,18 @@ class SimilarityChart(PlotextPlot):
             self.start = start
             self.end = end
 
+    class Drawn(Message):
+        """A build put the data area at ``geometry`` with curves in ``value_range`` (low, high)."""
+
+        def __init__(self, geometry: CanvasGeometry, value_range: tuple[float, float]) -> None:
+            """Carry where the columns are and the y range of the curves."""
+            super().__init__()
+            self.geometry = geometry
+            self.value_range = value_range
+
+    # Dragging scrubs; it must not start Textual's text selection.
+    ALLOW_SELECT = False
+
     def __init__(self, *, id: str | None = None) -> None:
         """Create an empty chart."""
         super().__init__(id=id)
@@ -137,6 +115,11 @@ class SimilarityChart(PlotextPlot):
         self._timer: Timer | None = None
         self._timer_due = 0.0
         self.build_count = 0  # how many times plotext actually built a figure (tests, bench)
+        self.window = TimeWindow(0.0)
+        self.focus_y = False  # fit the y axis to the curves inside the window
+        self.value_range = (0.0, 1.0)  # y range of the curves in the last build
+        self._drawn: tuple[CanvasGeometry, tuple[float, float]] | None = None
+        self._drag_column: int | None = None  # the column last scrubbed to while dragging
 
     # -- input from the screen -------------------------------------------------------------------
 
@@ -158,15 +141,57 @@ class SimilarityChart(PlotextPlot):
         self._times = np.asarray(times, dtype=np.float64)
         self._series = list(series)
         self._y_label = y_label
+        if self.border_title != (y_label or TITLE):
+            # Only on a change: setting it repaints, which would rebuild past the rate limit.
+            self.border_title = y_label or TITLE
         self._duration = max(0.0, duration)
+        if self.window.duration != self._duration:
+            self.window = TimeWindow(self._duration)
         self._data_version += 1
         self._request_rebuild(LIVE_REBUILD_INTERVAL_S if live else MIN_REBUILD_INTERVAL_S)
 
     def set_playhead(self, seconds: float) -> None:
-        """Move the playhead; triggers a rebuild only if it lands in another column."""
+        """Move the playhead (the zoomed window follows it); rebuilds only if it lands in another
+        column."""
         self._playhead = seconds
-        if self._key is None or self._playhead_column() != self._key.playhead_column:
+        if self.window.follow(seconds):
+            self._view_changed()
+        elif self._key is None or self._playhead_column() != self._key.playhead_column:
             self._request_rebuild(MIN_REBUILD_INTERVAL_S)
+
+    # -- zoom and value focus --------------------------------------------------------------------
+
+    def zoom(self, factor: float) -> bool:
+        """Narrow (``factor`` > 1) or widen the time window around the playhead; False at the
+        limits."""
+        changed = self.window.zoom(factor, self._playhead)
+        if changed:
+            self._view_changed()
+        return changed
+
+    def reset_zoom(self) -> bool:
+        """Show the whole video again; False if it already did."""
+        changed = self.window.reset()
+        if changed:
+            self._view_changed()
+        return changed
+
+    def set_focus_y(self, focus: bool) -> None:
+        """Fit the y axis to the curves inside the window (True), or to all the data (False)."""
+        self.focus_y = focus
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        """The window or the y range changed: redraw soon, and say so under the chart."""
+        parts = []
+        if self.window.zoomed:
+            lo, hi = self.window.lo, self.window.hi
+            parts.append(f"{format_clock(lo, True)}–{format_clock(hi, True)} · 0 whole video")
+        if self.focus_y:
+            parts.append("y fitted · Y resets")
+        self.border_subtitle = " │ ".join(parts)
+        self._data_version += 1
+        self._request_rebuild(MIN_REBUILD_INTERVAL_S)
 
     @property
     def geometry(self) -> CanvasGeometry | None:
@@ -220,7 +245,7 @@ class SimilarityChart(PlotextPlot):
         self.refresh()
 
     def _limits(self) -> tuple[float, float]:
-        return 0.0, max(self._duration, 1e-6)
+        return self.window.lo, self.window.hi
 
     def _canvas_width(self, width: int) -> int:
         """Data-area width: last build's if the widget kept its width, else an estimate."""
@@ -263,73 +288,92 @@ class SimilarityChart(PlotextPlot):
             self._geometry = geo
         self._picture, self._key = picture, key
         self._last_build = time.monotonic()
+        if (geo, self.value_range) != self._drawn:
+            self._drawn = (geo, self.value_range)
+            self.post_message(self.Drawn(geo, self.value_range))
         return picture
+
+    def _value_limits(self) -> tuple[float, float]:
+        """The curves' y range: everything (with thresholds), or, focused, what the window shows."""
+        if self.focus_y:
+            a, b = in_window(self._times, *self._limits())
+            # One sample either side: the lines run to the edges from there.
+            a, b = max(0, a - 1), min(len(self._times), b + 1)
+            return value_limits([s.values[a:b] for s in self._series])
+        lines = [np.array([s.threshold]) for s in self._series if drawable(s.threshold)]
+        return value_limits([s.values for s in self._series] + lines)
 
     def _build(self, key: RenderKey) -> tuple[Text, CanvasGeometry]:
         """Draw the figure for ``key`` with plotext; returns it and where the data area landed."""
         self.build_count += 1
-        plt = self.plt
-        width, height = key.width, key.height
-        plt.clear_data()
-        plt.plotsize(width, height)
-        plt._set_size(width, height)  # see textual-plotext issue 5 (PlotextPlot.render)
-        plt.theme(key.theme)
+        self.value_range = self._value_limits()
         lo, hi = self._limits()
-        canvas_w = self._canvas_width(width)
-        xf = marker_xf(MARKER)
-        plt.xlim(lo, hi)
-        lines = [np.array([s.threshold]) for s in self._series if _drawable(s.threshold)]
-        ylo, yhi = value_limits([s.values for s in self._series] + lines)
-        bars, bar_ylo = segment_rows(self._series, ylo, yhi, height)
-        plt.ylim(bar_ylo, yhi)
-        ticks, labels = time_ticks(self._duration, canvas_w)
-        plt.xticks(ticks, labels)
-        yt = list(np.linspace(ylo, yhi, 4 if height >= 10 else 2))
-        plt.yticks(yt, [f"{v:.2f}" for v in yt])
-        if self._y_label:
-            plt.ylabel(self._y_label)
-        for s in self._series:
-            # Under the curves, so a curve running along its threshold stays visible.
-            if s.threshold is not None and _drawable(s.threshold):
-                plt.hline(s.threshold, s.color)
-        for s in self._series:
-            runs = decimate_minmax(self._times, s.values, lo, hi, canvas_w, xf)
-            for i, run in enumerate(runs):
-                # A lone point is drawn as a zero-length line (plotext draws nothing for a
-                # one-point line, and a legend entry needs data).
-                xs, ys = run.x.tolist(), run.y.tolist()
-                if len(xs) == 1:
-                    xs, ys = xs * 2, ys * 2
-                plt.plot(xs, ys, marker=MARKER, color=s.color, label=s.label if i == 0 else None)
-        for s, y in zip(self._series, bars, strict=True):
-            for a, b in s.segments:
-                plt.plot([a, b], [y, y], marker=SEGMENT_MARKER, color=s.color)
-        for s in self._series:
-            if s.marks:
-                xs, ys = zip(*s.marks, strict=True)
-                plt.scatter(list(xs), list(ys), marker=SPIKE_MARKER, color=s.color)
-        if not self._series:
-            # An off-canvas line keeps plotext's y axis and labels, so the data area (and the
-            # click mapping) does not move when the first prompt arrives.
-            plt.plot([lo, hi], [yhi + 10, yhi + 10])
-        if key.playhead_column is not None:
-            plt.vline(vline_x_for_column(key.playhead_column, lo, hi, canvas_w), PLAYHEAD_COLOR)
-        picture = Text.from_ansi(plt.build())
-        # Private plotext state, pinned by tests/app/test_chart_math.py.
-        monitor = plt.monitor  # type: ignore[attr-defined]
-        cols = monitor.matrix.Cols_canvas
-        xlim = monitor.xlim[0]
-        return picture, CanvasGeometry(cols.start, len(cols), float(xlim[0]), float(xlim[1]))
+        playhead = key.playhead_column if lo <= self._playhead <= hi else None
+        figure = Figure(
+            width=key.width,
+            height=key.height,
+            theme=key.theme,
+            times=self._times,
+            series=self._series,
+            lo=lo,
+            hi=hi,
+            canvas_width=self._canvas_width(key.width),
+            value_range=self.value_range,
+            playhead_column=playhead,
+            playhead_color=PLAYHEAD_ON_DARK if self.app.current_theme.dark else PLAYHEAD_ON_LIGHT,
+        )
+        return draw(self.plt, figure)
 
     # -- input -----------------------------------------------------------------------------------
 
     def on_click(self, event: events.Click) -> None:
         """Seek to the time under the clicked column."""
         offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        seconds = self.time_at_column(offset.x)
-        span = self.span_at_column(offset.x)
-        if seconds is not None and span is not None:
+        if offset is not None and self._post_seek(offset.x):
             event.stop()
-            self.post_message(self.Clicked(seconds, *span))
+
+    def _post_seek(self, column: int) -> bool:
+        """Post :class:`Clicked` for content ``column``; False outside the data area."""
+        seconds = self.time_at_column(column)
+        span = self.span_at_column(column)
+        if seconds is None or span is None:
+            return False
+        self.post_message(self.Clicked(seconds, *span))
+        return True
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        """Pressing the button in the data area starts a scrub (the mouse is captured)."""
+        offset = event.get_content_offset(self)
+        if event.button == 1 and offset is not None and self.time_at_column(offset.x) is not None:
+            self.capture_mouse()
+            self._drag_column = offset.x
+            event.stop()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """While the button is held, seek to every column the mouse reaches (clamped to the data
+        area, so dragging past an edge scrubs to that edge)."""
+        geo = self._geometry
+        if self._drag_column is None or geo is None:
+            return
+        x = event.get_content_offset_capture(self).x
+        column = max(geo.col_start, min(geo.col_start + geo.width - 1, x))
+        if column != self._drag_column:
+            self._drag_column = column
+            self._post_seek(column)
+        event.stop()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        """Releasing the button ends the scrub."""
+        if self._drag_column is not None:
+            self._drag_column = None
+            self.release_mouse()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        """The wheel zooms the time axis in around the playhead."""
+        event.stop()
+        self.zoom(ZOOM_STEP)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        """The wheel zooms the time axis out around the playhead."""
+        event.stop()
+        self.zoom(1 / ZOOM_STEP)

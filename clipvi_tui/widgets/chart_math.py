@@ -188,7 +188,7 @@ def needs_rebuild(previous: RenderKey | None, current: RenderKey) -> bool:
 
 def nice_time_step(duration: float, max_ticks: int) -> float:
     """A readable tick spacing in seconds giving at most ``max_ticks`` ticks over ``duration``."""
-    steps = (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+    steps = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
     for step in steps:
         if duration / step <= max(1, max_ticks):
             return float(step)
@@ -211,13 +211,77 @@ def format_clock(seconds: float, precise: bool = False) -> str:
 
 def time_ticks(duration: float, canvas_width: int) -> tuple[list[float], list[str]]:
     """X ticks and ``m:ss`` labels for a timeline of ``duration`` seconds."""
-    if duration <= 0:
-        return [0.0], ["0:00"]
-    # One label every ≥ 12 columns keeps "12:30" labels from colliding.
-    step = nice_time_step(duration, max(2, canvas_width // 12))
-    ticks = [float(t) for t in np.arange(0.0, duration + 1e-9, step)]
+    return window_ticks(0.0, duration, canvas_width)
+
+
+def window_ticks(lo: float, hi: float, canvas_width: int) -> tuple[list[float], list[str]]:
+    """X ticks and ``m:ss`` labels (tenths when the step is under a second) for ``[lo, hi]``."""
+    if hi <= lo:
+        return [lo], [format_clock(lo)]
+    # One label every ≥ 12 columns keeps "12:30.5" labels from colliding.
+    step = nice_time_step(hi - lo, max(2, canvas_width // 12))
+    first = math.ceil(lo / step - 1e-9) * step
+    ticks = [float(t) for t in np.arange(first, hi + 1e-9, step)]
     precise = step < 1
     return ticks, [format_clock(t, precise=precise) for t in ticks]
+
+
+def value_ticks(lo: float, hi: float, max_ticks: int) -> tuple[list[float], list[str]]:
+    """Y ticks at round values (multiples of 1, 2, 2.5 or 5 × 10^k) inside ``[lo, hi]``.
+
+    At most ``max_ticks`` (at least two where the range allows), with labels that have just
+    enough decimals for the step (``0.25``, ``0.30``, ``-2``).
+    """
+    if hi <= lo or max_ticks < 1:
+        return [lo], [f"{lo:.2f}"]
+    raw = (hi - lo) / max(1, max_ticks - 1)
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(
+        (m * magnitude for m in (1, 2, 2.5, 5, 10) if (hi - lo) / (m * magnitude) < max_ticks),
+        10 * magnitude,
+    )
+    first = math.ceil(lo / step - 1e-9)
+    last = math.floor(hi / step + 1e-9)
+    ticks = [round(k * step, 12) for k in range(first, last + 1)]
+    if not ticks:
+        ticks = [round((lo + hi) / 2, 12)]
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if round(step / 10**-decimals, 6) % 1:  # 2.5 × 10^k needs one more digit
+        decimals += 1
+    return ticks, [f"{t:.{decimals}f}" for t in ticks]
+
+
+def in_window(times: np.ndarray, lo: float, hi: float) -> tuple[int, int]:
+    """The index range ``[a, b)`` of ascending ``times`` inside ``[lo, hi]``."""
+    a = int(np.searchsorted(times, lo, side="left"))
+    b = int(np.searchsorted(times, hi, side="right"))
+    return a, b
+
+
+def decimate_window(
+    x: np.ndarray, y: np.ndarray, lo: float, hi: float, width: int, xf: int = 2
+) -> list[Run]:
+    """:func:`decimate_minmax` of the points inside ``[lo, hi]``, with each edge's neighbour.
+
+    The nearest point left of ``lo`` and right of ``hi`` are added to the runs they continue
+    (plotext clips a line at the limits), so a zoomed-in curve reaches both edges instead of
+    stopping at the first sample inside; they are kept out of the edge columns' min/max.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    a, b = in_window(x, lo, hi)
+    ok = np.isfinite(y)
+    if a == b:
+        # No sample inside (zoomed in between two samples): the segment joining them crosses.
+        if 0 < a < len(x) and ok[a - 1] and ok[a]:
+            return [Run(x[a - 1 : a + 1].copy(), y[a - 1 : a + 1].copy())]
+        return []
+    runs = decimate_minmax(x[a:b], y[a:b], lo, hi, width, xf)
+    if runs and a > 0 and ok[a - 1] and ok[a]:
+        runs[0] = Run(np.r_[x[a - 1], runs[0].x], np.r_[y[a - 1], runs[0].y])
+    if runs and b < len(x) and ok[b] and ok[b - 1]:
+        runs[-1] = Run(np.r_[runs[-1].x, x[b]], np.r_[runs[-1].y, y[b]])
+    return runs
 
 
 def value_limits(series: list[np.ndarray]) -> tuple[float, float]:

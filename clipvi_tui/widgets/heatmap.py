@@ -5,8 +5,8 @@ prompt lights up. Its columns are the chart's columns (same time window, same pl
 :func:`column_values`), so a bright cell sits right under the stretch of curve it summarises, and
 its colour scale is the chart's y range, so value focus brightens both. A cell shows the highest
 score of the sampled frames drawn in that column (a moment shorter than a column still shows);
-when zoomed in so far that a column holds no sampled frame, it shows the last frame before it,
-as the prompt panel does between samples.
+a column that holds no sampled frame (zoomed in, or after the last sample) shows the last one
+before it, as the prompt panel does between samples.
 
 Render only: the screen gives it the rows, the chart's column geometry and the playhead.
 """
@@ -56,7 +56,8 @@ def column_values(times: np.ndarray, values: np.ndarray, cols: Columns) -> np.nd
     """Per chart column, the highest finite value drawn there (NaN where nothing is known).
 
     A column holding no sampled time takes the last sample before it (zoomed in beyond the
-    sampling rate), but only between two samples: never before the first or after the last.
+    sampling rate, or past the last sample: its frame is on screen until the video ends), never
+    anything before the first sample.
     """
     times = np.asarray(times, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
@@ -74,8 +75,8 @@ def column_values(times: np.ndarray, values: np.ndarray, cols: Columns) -> np.nd
             finite = chunk[np.isfinite(chunk)]
             if finite.size:
                 out[c] = finite.max()
-        elif 0 < a < times.size:
-            out[c] = values[a - 1]  # between two samples: hold the previous one
+        elif a > 0:
+            out[c] = values[a - 1]  # after a sample: hold it, as the prompt panel does
     return out
 
 
@@ -113,20 +114,17 @@ class Heatmap(Widget):
         self._cells: list[np.ndarray] = []  # per row, the column values (cached)
         self._cells_key: Columns | None = None  # what _cells were computed for (None: stale)
 
-    def set_data(
-        self, times: np.ndarray, rows: list[HeatRow], value_range: tuple[float, float]
-    ) -> None:
-        """Show ``rows`` over ``times`` (seconds), coloured over ``value_range`` (low, high)."""
+    def set_data(self, times: np.ndarray, rows: list[HeatRow]) -> None:
+        """Show ``rows`` over ``times`` (seconds)."""
         self._times = np.asarray(times, dtype=np.float64)
         self._rows = list(rows)
-        self._range = value_range
         self._cells_key = None
         self.refresh(layout=True)
 
-    def set_columns(self, columns: Columns) -> None:
-        """Follow the chart's data area (after each chart build)."""
-        if columns != self._columns:
-            self._columns = columns
+    def set_columns(self, columns: Columns, value_range: tuple[float, float]) -> None:
+        """Follow the chart's data area and y range (after each chart build)."""
+        if (columns, value_range) != (self._columns, self._range):
+            self._columns, self._range = columns, value_range
             self._cells_key = None
             self.refresh()
 

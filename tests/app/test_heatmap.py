@@ -27,15 +27,17 @@ def test_each_cell_is_the_highest_score_drawn_in_its_chart_column(width: int) ->
 
 def test_zoomed_in_columns_hold_the_previous_sample() -> None:
     """Given a window narrower than the sampling interval allows, an empty column shows the last
-    sample before it; before the first and after the last sample nothing is shown; a window on
-    a stretch not embedded yet (NaN) stays empty."""
+    sample before it (after the last one too: its frame stays on screen); before the first
+    sample nothing is shown, and a sample not embedded yet (NaN) stays empty."""
     times = np.array([1.0, 2.0, 3.0])
-    values = np.array([0.1, 0.5, np.nan])
+    values = np.array([0.1, 0.5, 0.7])
     cells = column_values(times, values, Columns(0, 40, 0.0, 4.0))
     assert np.isnan(cells[:5]).all(), "before the first sample"
     middle = cells[(np.arange(40) >= 15) & (np.arange(40) < 18)]
     assert np.allclose(middle, 0.1), "between 1 s and 2 s: the 1 s sample"
-    assert np.isnan(cells[-3:]).all(), "the last sample is NaN, and nothing after it"
+    assert np.allclose(cells[-3:], 0.7), "after the last sample: held"
+    values[2] = np.nan
+    assert np.isnan(column_values(times, values, Columns(0, 40, 0.0, 4.0))[-3:]).all()
     assert np.isnan(column_values(times, values, Columns(0, 0, 0.0, 4.0))).all()
 
 
