@@ -85,15 +85,18 @@ class TimeWindow:
         self.start, self.span = 0.0, self.duration
         return changed
 
-    def follow(self, playhead: float) -> bool:
-        """Keep ``playhead`` in view: page forward near the right edge, recentre when it left.
+    def follow(self, playhead: float, playing: bool = True) -> bool:
+        """Keep ``playhead`` in view: while ``playing``, page forward near the right edge; a
+        playhead outside the window (a seek elsewhere) is centred. A seek inside the window
+        (a click near its edge) never moves it.
 
         Returns:
             True if the window moved.
         """
         if not self.zoomed:
             return False
-        if self.start <= playhead <= self.start + PAGE_AT * self.span:
+        right = PAGE_AT if playing else 1.0
+        if self.start <= playhead <= self.start + right * self.span:
             return False
         if playhead > self.start + self.span or playhead < self.start:
             target = playhead - self.span / 2  # a seek elsewhere: centre it

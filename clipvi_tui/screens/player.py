@@ -199,7 +199,7 @@ class PlayerScreen(Screen[None]):
     def watch_frame(self, frame: int) -> None:
         """Ask for the new frame and move the playhead everywhere."""
         self._request_frame()
-        self.query_one(ChartArea).set_playhead(self.config.info.time_of(frame))
+        self.query_one(ChartArea).set_playhead(self.config.info.time_of(frame), self.playing)
         self._refresh_prompts()
         self._refresh_status()
 

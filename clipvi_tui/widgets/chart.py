@@ -150,11 +150,11 @@ class SimilarityChart(PlotextPlot):
         self._data_version += 1
         self._request_rebuild(LIVE_REBUILD_INTERVAL_S if live else MIN_REBUILD_INTERVAL_S)
 
-    def set_playhead(self, seconds: float) -> None:
-        """Move the playhead (the zoomed window follows it); rebuilds only if it lands in another
-        column."""
+    def set_playhead(self, seconds: float, playing: bool = False) -> None:
+        """Move the playhead (a zoomed window follows it, paging while ``playing``); rebuilds
+        only if it lands in another column."""
         self._playhead = seconds
-        if self.window.follow(seconds):
+        if self.window.follow(seconds, playing):
             self._view_changed()
         elif self._key is None or self._playhead_column() != self._key.playhead_column:
             self._request_rebuild(MIN_REBUILD_INTERVAL_S)

@@ -64,9 +64,9 @@ class ChartArea(Vertical):
         rows = [HeatRow(numbers.get(s.label, 0), s.color, s.values) for s in series]
         self.heatmap.set_data(times, rows)
 
-    def set_playhead(self, seconds: float) -> None:
-        """Move the playhead in both."""
-        self.chart.set_playhead(seconds)
+    def set_playhead(self, seconds: float, playing: bool = False) -> None:
+        """Move the playhead in both (a zoomed window pages along while ``playing``)."""
+        self.chart.set_playhead(seconds, playing)
         self.heatmap.set_playhead(seconds)
 
     @on(SimilarityChart.Drawn)

@@ -102,6 +102,10 @@ def draw(plt: Any, fig: Figure) -> tuple[Text, CanvasGeometry]:
     plt.plotsize(width, height)
     plt._set_size(width, height)  # see textual-plotext issue 5 (PlotextPlot.render)
     plt.theme(fig.theme)
+    # Only the left and bottom axes: the widget's border frames the plot, and the top axis would
+    # cost a row of data (at 80×24 the difference between 7 and 8 rows).
+    plt.xaxes(True, False)
+    plt.yaxes(True, False)
     plt.xlim(lo, hi)
     ylo, yhi = fig.value_range
     bars, bar_ylo = segment_rows(fig.series, ylo, yhi, height)

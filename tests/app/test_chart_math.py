@@ -18,12 +18,15 @@ from clipvi_tui.widgets.chart_math import (
     column_span,
     column_to_x,
     decimate_minmax,
+    decimate_window,
     format_clock,
     marker_xf,
     needs_rebuild,
     time_ticks,
     value_limits,
+    value_ticks,
     vline_x_for_column,
+    window_ticks,
     x_to_column,
 )
 
@@ -57,18 +60,25 @@ def _drawn_columns(plt: Plot) -> list[int]:
 
 
 @pytest.mark.parametrize("size", [(40, 12), (96, 14), (118, 16), (200, 20)])
-def test_mapping_matches_where_plotext_draws(size: tuple[int, int]) -> None:
-    """Given a plotext figure of a given size, a braille point placed at ``column_to_x(c)`` is
-    drawn in canvas column c, and a vline at ``vline_x_for_column(c)`` too."""
+@pytest.mark.parametrize("window", [(0.0, 100.0), (37.3, 39.3), (3599.0, 3604.5)])
+def test_mapping_matches_where_plotext_draws(
+    size: tuple[int, int], window: tuple[float, float]
+) -> None:
+    """Given a plotext figure of a given size, over the whole video or a zoomed window (a few
+    seconds, far from 0), a braille point placed at ``column_to_x(c)`` is drawn in canvas
+    column c, and a vline at ``vline_x_for_column(c)`` too."""
     width, height = size
-    lo, hi = 0.0, 100.0
+    lo, hi = window
     plt = Plot()
     plt.plotsize(width, height)
     plt._set_size(width, height)
 
     def axes() -> None:
-        # As the chart does: fixed limits and explicit y labels, so the canvas never moves.
+        # As the chart does (chart_figure.draw): left and bottom axes only, fixed limits and
+        # explicit y labels, so the canvas never moves.
         plt.clear_data()
+        plt.xaxes(True, False)
+        plt.yaxes(True, False)
         plt.xlim(lo, hi)
         plt.ylim(0, 1)
         plt.yticks([0, 0.5, 1], ["0.00", "0.50", "1.00"])
@@ -174,3 +184,47 @@ def test_column_spans_tile_the_axis(width: int) -> None:
     for c, (x0, x1) in enumerate(spans):
         inside = np.linspace(x0, x1, 7)[1:-1]
         assert all(x_to_column(float(x), lo, hi, width) == c for x in inside)
+
+
+def test_window_ticks_follow_a_zoomed_window() -> None:
+    """Ticks of a zoomed window start at the first round time inside it, use tenths for
+    sub-second steps and never crowd."""
+    ticks, labels = window_ticks(61.3, 63.3, 110)
+    assert 61.3 <= ticks[0] and ticks[-1] <= 63.3
+    assert len(ticks) <= 110 // 12 + 1 and labels[0].startswith("1:01.")
+    assert all(round(t * 10, 6) % 1 == 0 for t in ticks), "steps of whole tenths"
+    assert window_ticks(0.0, 180.0, 110) == time_ticks(180.0, 110)
+    assert window_ticks(5.0, 5.0, 80) == ([5.0], ["0:05"])
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "n", "expected"),
+    [
+        (0.17, 1.04, 4, ["0.25", "0.50", "0.75", "1.00"]),
+        (0.2, 0.31, 4, ["0.20", "0.25", "0.30"]),
+        (-3.2, 7.9, 6, ["-2", "0", "2", "4", "6"]),
+        (0.2613, 0.2672, 3, ["0.262", "0.264", "0.266"]),
+    ],
+)
+def test_value_ticks_are_round(lo: float, hi: float, n: int, expected: list[str]) -> None:
+    """Y ticks sit on multiples of 1, 2, 2.5 or 5 × 10^k inside the limits, at most ``n`` of
+    them, labelled with just the decimals the step needs."""
+    ticks, labels = value_ticks(lo, hi, n)
+    assert labels == expected
+    assert all(lo <= t <= hi for t in ticks) and len(ticks) <= n
+
+
+def test_decimate_window_reaches_both_edges() -> None:
+    """Zoomed in, the curve is drawn from the sample left of the window to the one right of it
+    (plotext clips it at the limits); a window between two samples gets the segment joining
+    them; a NaN neighbour is not joined."""
+    x = np.arange(0, 10, 1.0)
+    y = np.arange(10, dtype=float) / 10
+    runs = decimate_window(x, y, 2.5, 6.5, 40)
+    assert len(runs) == 1
+    assert runs[0].x[0] == 2.0 and runs[0].x[-1] == 7.0
+    between = decimate_window(x, y, 3.2, 3.8, 40)
+    assert [r.x.tolist() for r in between] == [[3.0, 4.0]]
+    y[2] = np.nan
+    assert decimate_window(x, y, 2.5, 6.5, 40)[0].x[0] == 3.0
+    assert decimate_window(x, y, 20.0, 30.0, 40) == []

@@ -45,6 +45,10 @@ def test_follows_the_playhead_by_pages() -> None:
     assert w.lo == pytest.approx(lo + 9.6 - 1.0), "the playhead lands at 10 % of the window"
     assert w.follow(80.0) and w.lo == pytest.approx(75.0), "a seek elsewhere is centred"
     assert w.follow(99.9) and w.hi == pytest.approx(100.0), "never past the end"
+    w.zoom(1.0, 50.0)
+    w.follow(30.0)
+    assert not w.follow(w.lo + 9.8, playing=False), "a seek inside the window: no page"
+    assert w.follow(w.lo + 9.8, playing=True), "playback near the edge: page"
     whole = TimeWindow(100.0)
     assert not whole.follow(99.0)
 

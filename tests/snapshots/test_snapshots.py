@@ -64,21 +64,82 @@ def _at_frame(frame_steps: int, then: Callable[[Pilot[Any]], Awaitable[None]] | 
 
 
 def test_player_halfcell(snap_compare: SnapCompare, tmp_path: Path, snapshot_video: Path) -> None:
-    """The main screen, paused on frame 25 of 60 (a green frame), half-block video.
+    """The main screen at 120×40, paused on frame 24 (0-based; a green frame), half-block video.
 
     Reviewer should see: the green frame with "24" and a white bar on the left, filling the
-    video box without distortion; the prompt panel with red/green/blue, the cursor on "red",
-    and "green" scoring highest (≈0.96); under it the "Segments (l)" list, one segment per
-    prompt (red 0:00.0–0:01.8, green 0:02.0–0:03.8, blue 0:04.0–0:05.8) with peak score and
-    time; the chart with three lines over 0:00–0:06 (red high on the first third, green on the
-    second, blue on the last), each prompt's threshold as a horizontal line in its colour, a
-    bar per prompt under the curves marking its segment, a legend top-left, a red playhead at
-    0:02.4 and the y label "raw: cosine similarity"; the status bar reading "frame 25/60 │
-    0:02.4 / 0:06 │ ⏸ paused │ indexed 30/30 ✓ │ raw · smooth off │ server connected"; the
-    footer with the main keys (View, Threshold, Next segment, Search among them).
+    video box without distortion; the prompt panel with red/green/blue, each swatch in the
+    colour its prompt names, the cursor on "red", and "green" scoring highest (≈0.96); under it
+    the "Segments (l)" list, one segment per prompt (red 0:00.0–0:01.8, green 0:02.0–0:03.8,
+    blue 0:04.0–0:05.8) with peak score and time; the chart titled "raw: cosine similarity"
+    with three lines over 0:00–0:06 in red, green and blue (red high on the first third, green
+    on the second, blue on the last), round y ticks (0.2, 0.4, …), each prompt's threshold as a
+    horizontal line in its colour, a bar per prompt under the curves marking its segment, NO
+    legend over the curves, a light-grey playhead at 0:02.4; under the chart the "Heatmap (h)"
+    strip, one row per prompt (1 ■ red, 2 ■ green, 3 ■ blue), bright where each curve is high,
+    its columns aligned with the chart's and the playhead marked; the status bar reading
+    "frame 24/59 │ 0:02.4 / 0:06 │ ⏸ paused │ indexed 30/30 ✓ │ raw · smooth off │ server
+    connected"; the footer with the main keys (Step, Zoom, View, Threshold, … ? Help, q Quit,
+    ^p palette).
     """
     app = _app(tmp_path, snapshot_video, "halfcell", ["red", "green", "blue"])
     assert snap_compare(app, terminal_size=SIZE, run_before=_at_frame(12))
+
+
+def test_player_80x24(snap_compare: SnapCompare, tmp_path: Path, snapshot_video: Path) -> None:
+    """The smallest supported terminal, 80×24, paused on frame 24, half-block video.
+
+    Reviewer should see: the video row (10 rows) with the picture and the prompt panel showing
+    all three prompts (no segment list: it opens with l); the chart with 12 rows, 8 of them
+    data above the time axis, titled "raw: cosine similarity", no legend covering the first
+    seconds of the curves, the playhead visible at 0:02.4; no heatmap (hidden below 32 rows);
+    the status bar fitting in one line with every field ("frame 24/59 │ 0:02.4 / 0:06 │ ⏸
+    paused │ indexed 30/30 ✓ │ raw │ server ✓"-like short forms); the footer with space,
+    ← → Step, a Add, + - Zoom, ? Help, q Quit and ^p palette, nothing cut off at the edge.
+    """
+    app = _app(tmp_path, snapshot_video, "halfcell", ["red", "green", "blue"])
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_at_frame(12))
+
+
+def test_player_200x60_zoomed(
+    snap_compare: SnapCompare, tmp_path: Path, snapshot_video: Path
+) -> None:
+    """A large terminal, 200×60, zoomed in once around the playhead at 0:02.4 with the y axis
+    fitted to what is in view.
+
+    Reviewer should see: a big video box and the prompt panel with the segment list; the
+    chart's time axis over 0:01.2–0:04.2 (tenths in the labels), the curves reaching both edges,
+    the playhead at 0:02.4, round y ticks, and on the bottom border "0:01.2–0:04.2 · 0 whole
+    video │ y fitted · Y resets"; the heatmap strip binned over the same three seconds (red
+    bright until 0:01.8, green from 0:02 to 0:03.8, blue from 0:04); the status bar in its long
+    forms and the footer with every shown key.
+    """
+
+    async def zoom(pilot: Pilot[Any]) -> None:
+        await pilot.press("plus", "y")
+
+    app = _app(tmp_path, snapshot_video, "halfcell", ["red", "green", "blue"])
+    assert snap_compare(app, terminal_size=(200, 60), run_before=_at_frame(12, zoom))
+
+
+def test_command_palette(snap_compare: SnapCompare, tmp_path: Path, snapshot_video: Path) -> None:
+    """ctrl+p over the player, "zoom" typed.
+
+    Reviewer should see: Textual's command palette at the top with "zoom" in the search box
+    and the matching commands, each followed by its key: "Zoom the time axis in around the
+    playhead  + / =", "Zoom the time axis out  -" (matched letters highlighted).
+    """
+
+    async def palette(pilot: Pilot[Any]) -> None:
+        await pilot.press("ctrl+p", *"zoom")
+        await pilot.pause(0.5)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await _steady(pilot)
+        await palette(pilot)
+
+    app = _app(tmp_path, snapshot_video, "unicode", ["red"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_prompt_states(snap_compare: SnapCompare, tmp_path: Path, snapshot_video: Path) -> None:
