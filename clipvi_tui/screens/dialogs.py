@@ -17,6 +17,8 @@ from clipvi_tui.widgets.commands import as_binding, key_label
 # Mouse actions are not bindings, so the help screen lists them from here.
 MOUSE_HELP = (
     ("click chart", "Seek to the frame under that column"),
+    ("drag on chart", "Scrub: seek continuously while the button is held"),
+    ("wheel on chart", "Zoom the time axis in / out around the playhead"),
     ("click video", "Play / pause"),
     ("click prompt", "Select it; on its colour swatch: show / hide its line"),
 )

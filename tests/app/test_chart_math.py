@@ -190,7 +190,7 @@ def test_window_ticks_follow_a_zoomed_window() -> None:
     """Ticks of a zoomed window start at the first round time inside it, use tenths for
     sub-second steps and never crowd."""
     ticks, labels = window_ticks(61.3, 63.3, 110)
-    assert 61.3 <= ticks[0] and ticks[-1] <= 63.3
+    assert ticks[0] >= 61.3 and ticks[-1] <= 63.3
     assert len(ticks) <= 110 // 12 + 1 and labels[0].startswith("1:01.")
     assert all(round(t * 10, 6) % 1 == 0 for t in ticks), "steps of whole tenths"
     assert window_ticks(0.0, 180.0, 110) == time_ticks(180.0, 110)

@@ -77,9 +77,7 @@ async def test_plus_and_minus_zoom_around_the_playhead_and_0_resets(make_app: Ma
 def _scroll(chart: SimilarityChart, up: bool) -> None:
     region = chart.content_region
     cls = events.MouseScrollUp if up else events.MouseScrollDown
-    chart.post_message(
-        cls(chart, 10, 3, 0, 0, 0, False, False, False, region.x + 10, region.y + 3)
-    )
+    chart.post_message(cls(chart, 10, 3, 0, 0, 0, False, False, False, region.x + 10, region.y + 3))
 
 
 async def test_the_wheel_over_the_chart_zooms(make_app: MakeApp) -> None:

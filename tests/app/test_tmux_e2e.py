@@ -81,6 +81,13 @@ def frame_number(text: str) -> int:
     return int(match.group(1))
 
 
+def time_axis(text: str) -> str:
+    """The chart's time labels: the line under its axis (the one with "└")."""
+    lines = text.splitlines()
+    axis = next(i for i, line in enumerate(lines) if "└" in line)
+    return lines[axis + 1]
+
+
 _SGR = re.compile(r"(\x1b\[[0-9;:]*m)")
 
 
@@ -125,8 +132,9 @@ def test_app_in_tmux_against_real_server(
     tmux: Tmux, inference_server: Any, coded_video: Path, tmp_path: Path
 ) -> None:
     """Given the real server, the app plays on open, indexes the video with real embeddings,
-    replays after the end with the picture moving again, seeks, adds a prompt, shows help,
-    draws 24-bit colour in tmux and quits with exit code 0."""
+    replays after the end with the picture moving again, seeks, zooms the chart's time axis,
+    adds a prompt, shows help, draws 24-bit colour in tmux and quits on ctrl+c with exit code
+    0."""
     exit_file = tmp_path / "exit-code"
     cmd = [
         sys.executable,
@@ -187,6 +195,15 @@ def test_app_in_tmux_against_real_server(
     tmux.keys("Right", "Right")
     wait_screen(tmux, lambda s: "frame 4/59" in s, 5, "two sampled steps")
 
+    # Time zoom: + narrows the axis around the playhead (tenths in the labels, the window on the
+    # chart's bottom border), 0 shows the whole video again.
+    assert "0:06" in time_axis(tmux.screen())
+    tmux.keys("+")
+    zoomed = time_axis(wait_screen(tmux, lambda s: "0 whole video" in s, 5, "zoom in"))
+    assert re.search(r"0:0\d\.\d", zoomed) and "0:06" not in zoomed, zoomed
+    tmux.keys("0")
+    wait_screen(tmux, lambda s: "0 whole video" not in s and "0:06" in time_axis(s), 5, "reset")
+
     tmux.keys("a")
     wait_screen(tmux, lambda s: "Add prompt" in s and "enter adds" in s, 5, "prompt dialog")
     tmux.keys("-l", "green stripes")
@@ -199,7 +216,7 @@ def test_app_in_tmux_against_real_server(
     tmux.keys("Escape")
     wait_screen(tmux, lambda s: "closes this help" not in s, 5, "help to close")
 
-    tmux.keys("q")
+    tmux.keys("C-c")  # quits like q (Textual's own ctrl+c only says "press ctrl+q")
     deadline = time.monotonic() + 15
     while not exit_file.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
