@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from textual.command import CommandInput
 from textual.pilot import Pilot
 
 from clipvi_tui.app import ClipviApp
@@ -131,6 +132,8 @@ def test_command_palette(snap_compare: SnapCompare, tmp_path: Path, snapshot_vid
 
     async def palette(pilot: Pilot[Any]) -> None:
         await pilot.press("ctrl+p", *"zoom")
+        # A blinking cursor would make the picture depend on timing.
+        pilot.app.screen.query_one(CommandInput).cursor_blink = False
         await pilot.pause(0.5)
 
     async def run_before(pilot: Pilot[Any]) -> None:
