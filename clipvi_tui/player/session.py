@@ -5,10 +5,11 @@ edited file does not) as ``<cache_dir>/sessions/<fingerprint>.json``, next to th
 belongs with and never in config.yaml. It is written, atomically, after every prompt edit, so a
 crash loses nothing; a file that cannot be read is ignored (and left alone), never fatal.
 
-Which prompts a video opens with (:func:`starting_prompts`): the saved ones, in their order and
-state, plus every prompt the command line or config.yaml offers that the session has not been
-offered before. So a prompt deleted last time stays deleted even though config.yaml still lists
-it, while a new ``-p`` prompt or a new config entry shows up. ``restore_session: false``
+Which prompts a video opens with (:func:`starting_prompts`): every prompt the command line,
+config.yaml or the library offers that the session has not been offered before (first, with the
+cursor on it: it is what was just asked for), then the saved ones, in their order and state. So
+a prompt deleted last time stays deleted even though config.yaml still lists it, while a new
+``-p`` prompt, a new config entry or a library search's query shows up. ``restore_session: false``
 (``--fresh``) opens with the offered prompts only; the session is then overwritten by this run.
 
 Thresholds are kept per prompt and per score view (a fixed threshold is in its view's units).
@@ -144,14 +145,19 @@ def save_session(path: Path, session: Session, video_name: str = "") -> None:
         raise
 
 
-def starting_prompts(session: Session | None, offered: list[str]) -> list[SavedPrompt]:
-    """The prompts a video opens with: the session's, then offered prompts it has never seen."""
+def new_offers(session: Session | None, offered: list[str]) -> list[str]:
+    """The offered prompts ``session`` has neither kept nor been offered before."""
     if session is None:
-        return [SavedPrompt(text) for text in offered]
-    prompts = list(session.prompts)
-    known = {p.text for p in prompts} | set(session.offered)
-    prompts.extend(SavedPrompt(text) for text in offered if text not in known)
-    return prompts
+        return list(offered)
+    known = {p.text for p in session.prompts} | set(session.offered)
+    return [text for text in offered if text not in known]
+
+
+def starting_prompts(session: Session | None, offered: list[str]) -> list[SavedPrompt]:
+    """The prompts a video opens with: offered prompts the session has never seen, then its
+    own."""
+    fresh = [SavedPrompt(text) for text in new_offers(session, offered)]
+    return fresh + (list(session.prompts) if session is not None else [])
 
 
 class SessionKeeper:
@@ -175,7 +181,9 @@ class SessionKeeper:
         saved = load_session(self.path) if restore else None
         self.restored = saved is not None and bool(saved.prompts)
         self.prompts = starting_prompts(saved, self.offered)
-        self.selected = max(0, min(saved.selected if saved else 0, len(self.prompts) - 1))
+        # The cursor goes to a prompt just asked for, else where it was left.
+        selected = saved.selected if saved is not None and not new_offers(saved, offered) else 0
+        self.selected = max(0, min(selected, len(self.prompts) - 1))
         self._seen_offered = list(dict.fromkeys([*(saved.offered if saved else []), *offered]))
         self._last_written: Session | None = saved
         self.error: str | None = None  # why the last save failed, if it did

@@ -68,15 +68,16 @@ def test_a_session_round_trips(
 
 
 def test_starting_prompts_keep_deletions_and_add_new_offers() -> None:
-    """The saved list comes first, as saved; an offered prompt it never saw is added; an offered
-    prompt the user deleted (it was offered before) stays deleted."""
+    """An offered prompt the session never saw comes first (it was just asked for), then the
+    saved list as saved; an offered prompt the user deleted (it was offered before) stays
+    deleted."""
     saved = Session(
         [SavedPrompt("a", visible=False), SavedPrompt("typed")], offered=["a", "b"], selected=1
     )
     assert starting_prompts(saved, ["a", "b", "c"]) == [
+        SavedPrompt("c"),
         SavedPrompt("a", visible=False),
         SavedPrompt("typed"),
-        SavedPrompt("c"),
     ]
     assert starting_prompts(None, ["a", "b"]) == [SavedPrompt("a"), SavedPrompt("b")]
 
@@ -130,7 +131,7 @@ async def test_fresh_ignores_the_session_and_a_new_prompt_is_added(
     settings: Settings, video_path: Path
 ) -> None:
     """With restore_session off (--fresh) the offered prompts are used; with it on, a prompt
-    offered for the first time joins the restored ones."""
+    offered for the first time joins the restored ones, first, with the cursor on it."""
     async with _app(settings, video_path).run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("d")  # delete "red"
@@ -143,7 +144,8 @@ async def test_fresh_ignores_the_session_and_a_new_prompt_is_added(
     settings.prompts = ["red", "green", "a yellow one"]
     async with _app(settings, video_path).run_test(size=SIZE) as pilot:
         player = await ready(pilot)
-        assert [e.text for e in player.board.prompts] == ["red", "a yellow one"]
+        assert [e.text for e in player.board.prompts] == ["a yellow one", "red"]
+        assert player.selected == 0
 
 
 async def test_a_renamed_copy_finds_the_session(

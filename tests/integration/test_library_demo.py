@@ -134,6 +134,7 @@ async def test_the_library_screen_search_box_finds_the_same_moments(
             "cache_dir": indexed,
             "server": "external",
             "graphics": "unicode",
+            "autoplay": False,  # the player must still be on the moment when it is checked
         },
         env={},
     )
