@@ -37,23 +37,20 @@ from clipvi_tui.screens.dialogs import PromptDialog, ThresholdDialog
 from clipvi_tui.screens.search import SearchChoice, SearchScreen
 from clipvi_tui.widgets.chart import SimilarityChart
 from clipvi_tui.widgets.chart_area import ChartArea
-from clipvi_tui.widgets.chart_figure import series_for
 from clipvi_tui.widgets.chart_math import format_clock
 from clipvi_tui.widgets.footer import FittedFooter
 from clipvi_tui.widgets.graphics import cell_pixels
 from clipvi_tui.widgets.keymap import FOOTER_ORDER, PLAYER_BINDINGS
-from clipvi_tui.widgets.prompts import PromptList, prompt_rows
-from clipvi_tui.widgets.segments import SegmentList, rows_for
-from clipvi_tui.widgets.status import StatusBar, StatusInfo
+from clipvi_tui.widgets.player_view import PlayerParts, PlayerView, Position
+from clipvi_tui.widgets.prompts import PromptList
+from clipvi_tui.widgets.segments import SegmentList
+from clipvi_tui.widgets.status import StatusBar
 from clipvi_tui.widgets.video import VideoView, frame_preparer
 
 # The clock never ticks faster than this: terminals show 5–20 images/s, more ticks only cost CPU.
 MAX_TICK_HZ = 30.0
 # During playback the indexer's playhead follows at most this often.
 PLAYHEAD_PUSH_S = 1.0
-# While indexing streams in, the moments (thresholds, segments: ≈13 ms for an hour of video and
-# five prompts) are recomputed at most this often.
-LIVE_MOMENTS_S = 1.0
 
 
 class PlayerScreen(Screen[None]):
@@ -96,9 +93,10 @@ class PlayerScreen(Screen[None]):
         self.board.set_baselines(config.settings.baseline_prompts)
         self._last_playhead_push = 0.0
         self._clock_timer: Timer | None = None
-        self._chart_key: tuple[object, ...] | None = None
-        self._moments_at = 0.0  # when the chart and segment list were last recomputed
-        self._live_timer: Timer | None = None
+        parts = PlayerParts(
+            config, self.board, self.moments, self.background, self.stats, self.session
+        )
+        self.view = PlayerView(self, parts)
         self._shut_down = False
 
     # -- layout -------------------------------------------------------------------------------
@@ -160,8 +158,8 @@ class PlayerScreen(Screen[None]):
         redraw = self.background.apply(message)
         if redraw.board:
             self._board_changed(live=redraw.live)
-        elif self._live_timer is not None and self.background.index_state != "running":
-            self._live_due()  # indexing ended: show the last embeddings now, not in a second
+        elif self.view.catching_up and self.background.index_state != "running":
+            self.view.catch_up()  # indexing ended: show the last embeddings now, not in a second
         if redraw.status or redraw.board:
             self._refresh_status()
 
@@ -482,80 +480,18 @@ class PlayerScreen(Screen[None]):
 
     # -- views --------------------------------------------------------------------------------
 
+    def position(self) -> Position:
+        """Where the player is now (what the view draws)."""
+        return Position(self.frame, self.playing, self.selected)
+
     def _board_changed(self, *, live: bool = False) -> None:
-        """Push the board and the moments to the chart and the segment list (if they changed)
-        and refresh the prompt panel.
-
-        ``live``: the change is new embeddings from the indexer (drawn within a second).
-        """
-        key = (self.board.version, self.moments.settings(), self.moments.spikes_view)
-        now = time.monotonic()
-        if key == self._chart_key:
-            pass
-        elif live and now - self._moments_at < LIVE_MOMENTS_S:
-            if self._live_timer is None:  # catch up once the interval is over
-                self._live_timer = self.set_timer(LIVE_MOMENTS_S, self._live_due)
-        else:
-            self._chart_key, self._moments_at = key, now
-            self.query_one(ChartArea).set_data(
-                self.board.times,
-                series_for(self.moments.shown(self.board), self.moments.spikes_view),
-                self.config.info.duration,
-                {e.text: i + 1 for i, e in enumerate(self.board.prompts)},
-                live=live,
-                y_label=self.moments.y_label,
-            )
-            self._refresh_segments()
-        work = self.background
-        work.index_done = max(work.index_done, self.board.embedded)
-        self._refresh_prompts()
-        self._save_session()
-
-    def _save_session(self) -> None:
-        """Persist the prompt list (a no-op when it did not change); say so once if it fails."""
-        if (
-            not self.session.save_board(self.board, self.moments, self.selected)
-            and self.session.error
-        ):
-            self.background.notify_once(self.session.error, severity="warning")
-
-    def _live_due(self) -> None:
-        if self._live_timer is not None:
-            self._live_timer.stop()
-            self._live_timer = None
-        self._moments_at = 0.0
-        self._board_changed(live=True)
-
-    def _refresh_segments(self) -> None:
-        rows = rows_for(self.moments.shown(self.board))
-        self.query_one("#segments", SegmentList).update_rows(rows)
+        self.view.board_changed(self.position(), live=live)
 
     def _refresh_prompts(self) -> None:
-        rows = prompt_rows(self.board, self.frame)
-        self.query_one("#prompts", PromptList).update_rows(rows, self.selected)
+        self.view.refresh_prompts(self.position())
 
     def _refresh_status(self) -> None:
-        info = self.config.info
-        fps = self.stats.display_fps(time.perf_counter()) if self.playing else None
-        work = self.background
-        self.query_one("#status", StatusBar).info = StatusInfo(
-            frame=self.frame,
-            frame_count=info.frame_count,
-            seconds=info.time_of(self.frame),
-            duration=info.duration,
-            playing=self.playing,
-            indexed=work.index_done,
-            index_total=self.board.total,
-            index_rate=work.index_rate,
-            index_state=work.index_state,
-            server=work.server_state,
-            display_fps=fps,
-            view=self.moments.view,
-            smooth_s=self.moments.smooth_s,
-            spikes=self.moments.spikes_view,
-            servers_up=work.servers_up,
-            servers_total=work.servers_total,
-        )
+        self.view.refresh_status(self.position())
 
     # -- shutdown -----------------------------------------------------------------------------
 
@@ -564,9 +500,7 @@ class PlayerScreen(Screen[None]):
         if self._shut_down:
             return
         self._shut_down = True
-        self.session.save_board(
-            self.board, self.moments, self.selected
-        )  # the cursor's last place too
+        self.session.save_board(self.board, self.moments, self.selected)  # the cursor's place too
         self.mailbox.close()
         server = self.background.begin_shutdown()
         # Outside the app's context (called by the launcher after App.run() returned, or before
