@@ -111,9 +111,11 @@ def draw(plt: Any, fig: Figure) -> tuple[Text, CanvasGeometry]:
     bars, bar_ylo = segment_rows(fig.series, ylo, yhi, height)
     plt.ylim(bar_ylo, yhi)
     plt.xticks(*window_ticks(lo, hi, canvas_w))
-    # Round values, about one every other data row (height less the time axis and its labels;
-    # the y label is the chart's border title).
-    plt.yticks(*value_ticks(ylo, yhi, max(2, min(6, (height - 2) // 2))))
+    # Round values, at most one every row and a half of the rows the curves use (the plot's
+    # height less the time axis, its labels and the segment bars; the y label is the chart's
+    # border title).
+    curve_rows = (height - 2) * (yhi - ylo) / (yhi - bar_ylo) if yhi > bar_ylo else height - 2
+    plt.yticks(*value_ticks(ylo, yhi, max(2, min(6, int(curve_rows * 2 // 3)))))
     for s in fig.series:
         # Under the curves, so a curve running along its threshold stays visible.
         if s.threshold is not None and drawable(s.threshold):

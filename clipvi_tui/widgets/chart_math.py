@@ -236,9 +236,14 @@ def value_ticks(lo: float, hi: float, max_ticks: int) -> tuple[list[float], list
         return [lo], [f"{lo:.2f}"]
     raw = (hi - lo) / max(1, max_ticks - 1)
     magnitude = 10.0 ** math.floor(math.log10(raw))
+
+    def count(step: float) -> int:
+        return math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1
+
+    # The finest round step that gives at most max_ticks ticks inside the limits.
     step = next(
-        (m * magnitude for m in (1, 2, 2.5, 5, 10) if (hi - lo) / (m * magnitude) < max_ticks),
-        10 * magnitude,
+        (m * magnitude for m in (0.5, 1, 2, 2.5, 5, 10) if count(m * magnitude) <= max_ticks),
+        20 * magnitude,
     )
     first = math.ceil(lo / step - 1e-9)
     last = math.floor(hi / step + 1e-9)
