@@ -16,13 +16,27 @@ LMDB's inline node limit (≈2 KiB on 4 KiB pages), so every value takes a whole
 vector, half the size and no overflow pages (``bench/cache_size.py`` measures both). Unit vectors
 in float16 keep cosines within ≈3e-5 of the float32 result for 512 dims (a unit test checks
 < 1e-4), far below what anybody reads off a curve.
+
+Integrity (see :mod:`clipvi_tui.core.cache_format` and :mod:`clipvi_tui.core.validation`)
+    * every value carries a CRC-32 of its key and payload; a damaged value reads as missing (so
+      it is embedded again) and is counted in :meth:`EmbeddingCache.take_damage_report`; values
+      written before checksums existed are still read;
+    * the ``models`` db holds, per model id, the vector dimension and a probe vector; a write of
+      another dimension under a known model id is refused (``ModelMismatch``);
+    * the folder is created 0700 and its files 0600 (prompts are in plain text in it);
+    * a damaged ``data.mdb`` is a :class:`CacheDamaged` naming the file and how to start over;
+      a write that fails because the disk is full is a :class:`CacheFull`; data committed
+      before either stays readable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import struct
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -30,9 +44,17 @@ from typing import TypeVar
 import lmdb
 import numpy as np
 
+from clipvi_tui.core.cache_format import (
+    VECTOR_DTYPE,
+    ModelRecord,
+    decode_vector,
+    encode_vector,
+    payload_dim,
+)
+from clipvi_tui.core.validation import dimension_conflict
+
 T = TypeVar("T")
 
-VECTOR_DTYPE = np.dtype("<f2")
 _INDEX = struct.Struct(">Q")
 
 # Start small so a fresh cache is small on disk listings; the map doubles on demand.
@@ -43,6 +65,60 @@ MAX_KEY = 511
 
 class CacheError(Exception):
     """The cache directory cannot be opened or written."""
+
+
+class CacheDamaged(CacheError):
+    """The LMDB file itself is damaged (not just one value): it must be moved away."""
+
+
+class CacheFull(CacheError):
+    """A write failed because the disk under the cache is full."""
+
+
+# LMDB errors that mean the file's structure is broken, not that one operation failed.
+_DAMAGE_ERRORS: tuple[type[lmdb.Error], ...] = (
+    lmdb.CorruptedError,
+    lmdb.PageNotFoundError,
+    lmdb.PanicError,
+    lmdb.InvalidError,
+    lmdb.VersionMismatchError,
+    lmdb.BadValsizeError,
+)
+# Below this much free space a failed write is reported as "disk full": LMDB reports a short
+# write as EIO ("Input/output error"), not ENOSPC, so the errno alone cannot tell.
+DISK_FULL_BELOW = 16 << 20
+CACHE_DIR_MODE = 0o700
+CACHE_FILE_MODE = 0o600
+
+
+def damaged_message(directory: Path, exc: BaseException) -> str:
+    """One line naming the damaged cache file and how to start over."""
+    reason = " ".join(str(exc).split())
+    return (
+        f"the cache file {directory / 'data.mdb'} is damaged ({reason}); move it away or delete "
+        f"the folder {directory} to start an empty cache (videos are not touched)"
+    )
+
+
+def _disk_full(directory: Path, exc: BaseException) -> bool:
+    text = str(exc).lower()
+    if "no space" in text or "quota" in text or "file too large" in text:
+        return True
+    try:
+        return shutil.disk_usage(directory).free < DISK_FULL_BELOW
+    except OSError:
+        return False
+
+
+def _restrict(directory: Path) -> None:
+    """Make the folder 0700 and its LMDB files 0600 (also folders made by older versions)."""
+    with contextlib.suppress(OSError):
+        if directory.stat().st_uid == os.getuid():
+            os.chmod(directory, CACHE_DIR_MODE)
+            for name in ("data.mdb", "lock.mdb"):
+                f = directory / name
+                if f.exists():
+                    os.chmod(f, CACHE_FILE_MODE)
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -67,21 +143,31 @@ class EmbeddingCache:
         """
         self.directory = Path(directory)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=CACHE_DIR_MODE, parents=True, exist_ok=True)
+            _restrict(self.directory)
             self._env = lmdb.open(
                 str(self.directory),
                 map_size=map_size,
-                max_dbs=4,
+                max_dbs=8,
                 # Several reader threads (UI, indexer, exporter) each hold short transactions.
                 max_readers=256,
+                mode=CACHE_FILE_MODE,
             )
             self._frames = self._env.open_db(b"frames")
             self._texts = self._env.open_db(b"texts")
+            self._models = self._env.open_db(b"models")
+        except _DAMAGE_ERRORS as exc:
+            raise CacheDamaged(damaged_message(self.directory, exc)) from exc
         except (OSError, lmdb.Error) as exc:
-            raise CacheError(f"cannot open cache at {self.directory}: {exc}") from exc
+            reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())
+            raise CacheError(f"cannot open cache at {self.directory}: {reason}") from exc
+        _restrict(self.directory)
         # Serialises resizes against this process's own transactions (LMDB requires that no
         # transaction is open in the process while the map size changes).
         self._lock = threading.RLock()
+        self._records: dict[str, ModelRecord] = {}
+        self._damaged: set[bytes] = set()
+        self._damage_reported = 0
 
     def close(self) -> None:
         """Close the environment; the object is unusable afterwards."""
@@ -127,6 +213,10 @@ class EmbeddingCache:
             except lmdb.MapResizedError:
                 with self._lock:
                     self._env.set_mapsize(0)  # 0 = adopt the size the writer set
+            except _DAMAGE_ERRORS as exc:
+                raise CacheDamaged(damaged_message(self.directory, exc)) from exc
+            except lmdb.Error as exc:
+                raise CacheError(f"cache read failed in {self.directory}: {exc}") from exc
         raise CacheError("cache map keeps being resized by another process")
 
     def _write(self, fn: Callable[[lmdb.Transaction], None]) -> None:
@@ -145,8 +235,16 @@ class EmbeddingCache:
             except lmdb.MapResizedError:
                 with self._lock:
                     self._env.set_mapsize(0)
+            except _DAMAGE_ERRORS as exc:
+                raise CacheDamaged(damaged_message(self.directory, exc)) from exc
             except lmdb.Error as exc:
-                raise CacheError(f"cache write failed: {exc}") from exc
+                reason = " ".join(str(exc).split())
+                if _disk_full(self.directory, exc):
+                    raise CacheFull(
+                        f"cache at {self.directory}: disk full ({reason}); what was stored "
+                        "before is kept: free some space, or use --cache-dir on another disk"
+                    ) from exc
+                raise CacheError(f"cache write failed in {self.directory}: {reason}") from exc
 
     # -- frames --------------------------------------------------------------------------------
 
@@ -165,10 +263,13 @@ class EmbeddingCache:
         blobs = normalise(vectors).astype(VECTOR_DTYPE)
 
         def write(txn: lmdb.Transaction) -> None:
+            self._claim_dim(txn, model_id, blobs)
             for k, blob in zip(indices, blobs, strict=True):
-                txn.put(prefix + _INDEX.pack(int(k)), blob.tobytes(), db=self._frames)
+                key = prefix + _INDEX.pack(int(k))
+                txn.put(key, encode_vector(key, blob), db=self._frames)
 
         self._write(write)
+        self._forget_damage(prefix + _INDEX.pack(int(k)) for k in indices)
 
     # -- vectors handed over from elsewhere (core/handoff.py) ----------------------------------
 
@@ -199,18 +300,16 @@ class EmbeddingCache:
         """All cached frame indices of one video/model/preprocessing, ascending."""
         prefix = self.frame_prefix(fingerprint, model_id, tag)
 
-        def scan(txn: lmdb.Transaction) -> np.ndarray:
-            cur = txn.cursor(db=self._frames)
-            out: list[int] = []
-            if cur.set_range(prefix):
-                for raw in cur.iternext(keys=True, values=False):
-                    key = bytes(raw)
-                    if not key.startswith(prefix):
-                        break
-                    out.append(_INDEX.unpack(key[len(prefix) :])[0])
-            return np.asarray(out, dtype=np.int64)
-
-        return self._read(scan)
+        keys, vals = self._read(lambda txn: self._scan(txn, prefix))
+        rows = self._decode_rows(model_id, keys, vals)
+        return np.asarray(
+            [
+                _INDEX.unpack(k[len(prefix) :])[0]
+                for k, r in zip(keys, rows, strict=True)
+                if r is not None
+            ],
+            dtype=np.int64,
+        )
 
     def get_frames(
         self, fingerprint: str, model_id: str, tag: str, indices: Iterable[int]
@@ -224,10 +323,12 @@ class EmbeddingCache:
         idx = [int(k) for k in indices]
         prefix = self.frame_prefix(fingerprint, model_id, tag)
 
-        def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
-            return [_as_bytes(txn.get(prefix + _INDEX.pack(k), db=self._frames)) for k in idx]
+        keys = [prefix + _INDEX.pack(k) for k in idx]
 
-        return _decode_rows(self._read(fetch))
+        def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
+            return [_as_bytes(txn.get(key, db=self._frames)) for key in keys]
+
+        return _stack(self._decode_rows(model_id, keys, self._read(fetch)))
 
     def frame_matrix(
         self, fingerprint: str, model_id: str, tag: str
@@ -238,25 +339,28 @@ class EmbeddingCache:
             ``(indices, vectors)``: ascending frame indices and a float32 ``[n, D]`` matrix.
         """
         prefix = self.frame_prefix(fingerprint, model_id, tag)
-
-        def scan(txn: lmdb.Transaction) -> tuple[list[int], list[bytes]]:
-            cur = txn.cursor(db=self._frames)
-            keys: list[int] = []
-            vals: list[bytes] = []
-            if cur.set_range(prefix):
-                for raw, val in cur.iternext(keys=True, values=True):
-                    key = bytes(raw)
-                    if not key.startswith(prefix):
-                        break
-                    keys.append(_INDEX.unpack(key[len(prefix) :])[0])
-                    vals.append(bytes(val))
-            return keys, vals
-
-        keys, vals = self._read(scan)
-        if not vals:
+        keys, vals = self._read(lambda txn: self._scan(txn, prefix))
+        rows = self._decode_rows(model_id, keys, vals)
+        good = [i for i, r in enumerate(rows) if r is not None]
+        if not good:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        mat = np.frombuffer(b"".join(vals), dtype=VECTOR_DTYPE).reshape(len(vals), -1)
-        return np.asarray(keys, dtype=np.int64), mat.astype(np.float32)
+        idx = np.asarray([_INDEX.unpack(keys[i][len(prefix) :])[0] for i in good], dtype=np.int64)
+        stacked: list[np.ndarray] = [r for r in rows if r is not None]
+        return idx, np.stack(stacked).astype(np.float32)
+
+    def _scan(self, txn: lmdb.Transaction, prefix: bytes) -> tuple[list[bytes], list[bytes]]:
+        """Every (key, value) of the frames db under ``prefix``, in key order."""
+        cur = txn.cursor(db=self._frames)
+        keys: list[bytes] = []
+        vals: list[bytes] = []
+        if cur.set_range(prefix):
+            for raw, val in cur.iternext(keys=True, values=True):
+                key = bytes(raw)
+                if not key.startswith(prefix):
+                    break
+                keys.append(key)
+                vals.append(bytes(val))
+        return keys, vals
 
     # -- texts ---------------------------------------------------------------------------------
 
@@ -267,18 +371,134 @@ class EmbeddingCache:
         blobs = normalise(vectors).astype(VECTOR_DTYPE)
 
         def write(txn: lmdb.Transaction) -> None:
+            self._claim_dim(txn, model_id, blobs)
             for prompt, blob in zip(prompts, blobs, strict=True):
-                txn.put(self.text_key(model_id, prompt), blob.tobytes(), db=self._texts)
+                key = self.text_key(model_id, prompt)
+                txn.put(key, encode_vector(key, blob), db=self._texts)
 
         self._write(write)
+        self._forget_damage(self.text_key(model_id, p) for p in prompts)
 
     def get_texts(self, model_id: str, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Look up prompt vectors; same return shape as :meth:`get_frames`."""
 
-        def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
-            return [_as_bytes(txn.get(self.text_key(model_id, p), db=self._texts)) for p in prompts]
+        keys = [self.text_key(model_id, p) for p in prompts]
 
-        return _decode_rows(self._read(fetch))
+        def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
+            return [_as_bytes(txn.get(key, db=self._texts)) for key in keys]
+
+        return _stack(self._decode_rows(model_id, keys, self._read(fetch)))
+
+    # -- integrity: model records, checksums, damage reports -----------------------------------
+
+    def model_record(self, model_id: str) -> ModelRecord | None:
+        """The dimension and probe vector stored for ``model_id``, if any."""
+        known = self._records.get(model_id)
+        if known is not None:
+            return known
+
+        def fetch(txn: lmdb.Transaction) -> bytes | None:
+            return _as_bytes(txn.get(model_id.encode(), db=self._models))
+
+        raw = self._read(fetch)
+        record = ModelRecord.from_bytes(raw) if raw is not None else None
+        if record is not None:
+            self._records[model_id] = record
+        return record
+
+    def set_model_record(self, model_id: str, dim: int, probe: np.ndarray | None) -> None:
+        """Record ``model_id``'s dimension (and probe vector) unless another dimension is known.
+
+        Raises:
+            ModelMismatch: if the cache already holds another dimension for ``model_id``.
+        """
+        record = ModelRecord(dim, None if probe is None else np.asarray(probe, np.float32))
+
+        def write(txn: lmdb.Transaction) -> None:
+            self._check_dim(txn, model_id, dim)
+            txn.put(model_id.encode(), record.to_bytes(), db=self._models)
+
+        self._write(write)
+        self._records[model_id] = record
+
+    def legacy_dim(self, model_id: str) -> int | None:
+        """The dimension of vectors stored for ``model_id`` before model records existed."""
+        return self._read(lambda txn: self._legacy_dim(txn, model_id))
+
+    def take_damage_report(self) -> int:
+        """How many damaged entries were found since the last call (each is reported once)."""
+        with self._lock:
+            new = len(self._damaged) - self._damage_reported
+            self._damage_reported = len(self._damaged)
+        return max(0, new)
+
+    def _check_dim(self, txn: lmdb.Transaction, model_id: str, dim: int) -> bool:
+        """Raise if ``model_id`` is known with another dimension; True if it is known at all."""
+        raw = _as_bytes(txn.get(model_id.encode(), db=self._models))
+        record = ModelRecord.from_bytes(raw) if raw is not None else None
+        known = record.dim if record is not None else self._legacy_dim(txn, model_id)
+        if known is not None and known != dim:
+            raise dimension_conflict(model_id, known, dim, "the embedding backend")
+        return record is not None
+
+    def _claim_dim(self, txn: lmdb.Transaction, model_id: str, blobs: np.ndarray) -> None:
+        """Inside a write: refuse vectors of another size than ``model_id``'s, record new ones."""
+        if len(blobs) == 0:
+            return
+        dim = int(blobs.shape[1])
+        known = self._records.get(model_id)
+        if known is not None:
+            if known.dim != dim:
+                raise dimension_conflict(model_id, known.dim, dim, "the embedding backend")
+            return
+        if not self._check_dim(txn, model_id, dim):
+            txn.put(model_id.encode(), ModelRecord(dim).to_bytes(), db=self._models)
+
+    def _legacy_dim(self, txn: lmdb.Transaction, model_id: str) -> int | None:
+        """Find any vector of ``model_id`` (texts first, then one probe per frame prefix)."""
+        text_prefix = f"{model_id}|".encode()
+        cur = txn.cursor(db=self._texts)
+        if cur.set_range(text_prefix) and bytes(cur.key()).startswith(text_prefix):
+            return payload_dim(bytes(cur.value())) or None
+        cur = txn.cursor(db=self._frames)
+        wanted = model_id.encode()
+        ok = cur.first()
+        while ok:
+            key = bytes(cur.key())
+            parts = key[: -_INDEX.size].split(b"|")
+            if len(parts) >= 3 and parts[1] == wanted:
+                return payload_dim(bytes(cur.value())) or None
+            # Jump past every key of this video/model/preprocessing prefix.
+            ok = cur.set_range(key[: -_INDEX.size] + b"\xff" * (_INDEX.size + 1))
+        return None
+
+    def _decode_rows(
+        self, model_id: str, keys: Sequence[bytes], blobs: Sequence[bytes | None]
+    ) -> list[np.ndarray | None]:
+        """Decode stored values; damaged ones become None and are remembered for the report."""
+        record = self.model_record(model_id)
+        dim = record.dim if record is not None else _common_dim(blobs)
+        rows: list[np.ndarray | None] = []
+        damaged: list[bytes] = []
+        for key, blob in zip(keys, blobs, strict=True):
+            if blob is None:
+                rows.append(None)
+                continue
+            vec = decode_vector(key, blob, dim)
+            if vec is None:
+                damaged.append(key)
+            rows.append(vec)
+        if damaged:
+            with self._lock:
+                self._damaged.update(damaged)
+        return rows
+
+    def _forget_damage(self, keys: Iterable[bytes]) -> None:
+        """Entries just rewritten are whole again."""
+        if self._damaged:
+            with self._lock:
+                self._damaged.difference_update(keys)
+                self._damage_reported = min(self._damage_reported, len(self._damaged))
 
     def text_dim(self, model_id: str) -> int | None:
         """The length of the prompt vectors cached for ``model_id``, or None if there are none.
@@ -317,12 +537,18 @@ def _as_bytes(value: bytes | memoryview | None) -> bytes | None:
     return None if value is None else bytes(value)
 
 
-def _decode_rows(blobs: list[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Turn looked-up blobs (None when missing) into a found-mask and a NaN-padded matrix."""
-    found = np.array([b is not None for b in blobs], dtype=bool)
-    dim = next((len(b) // VECTOR_DTYPE.itemsize for b in blobs if b is not None), 0)
-    out = np.full((len(blobs), dim), np.nan, dtype=np.float32)
-    for i, b in enumerate(blobs):
-        if b is not None:
-            out[i] = np.frombuffer(b, dtype=VECTOR_DTYPE)
+def _stack(rows: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Turn decoded rows (None when missing) into a found-mask and a NaN-padded matrix."""
+    found = np.array([r is not None for r in rows], dtype=bool)
+    dim = next((len(r) for r in rows if r is not None), 0)
+    out = np.full((len(rows), dim), np.nan, dtype=np.float32)
+    for i, r in enumerate(rows):
+        if r is not None:
+            out[i] = r
     return found, out
+
+
+def _common_dim(blobs: Sequence[bytes | None]) -> int | None:
+    """The dimension most stored values have (for caches without a model record)."""
+    dims = Counter(payload_dim(b) for b in blobs if b is not None)
+    return dims.most_common(1)[0][0] if dims else None
