@@ -36,6 +36,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             "model_dir": args.model_dir,
             "batch_size": args.batch_size,
             "max_in_flight": args.max_in_flight,
+            "timeout": args.timeout,
             **({"graphics": args.graphics} if getattr(args, "graphics", None) else {}),
             **moment_overrides(args),
         }
@@ -44,14 +45,38 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def video_of(settings: Settings) -> Path:
+def settings_with_warnings(args: argparse.Namespace) -> Settings:
+    """:func:`settings_from`, printing its warnings (unknown config keys) on stderr."""
+    settings = settings_from(args)
+    for warning in settings.warnings:
+        print(f"clipvi-tui: warning: {warning}", file=sys.stderr)
+    return settings
+
+
+URL_SCHEMES = ("http://", "https://", "rtsp://", "rtmp://", "ftp://", "s3://", "file://")
+
+
+def video_of(settings: Settings, raw: str | None = None) -> Path:
     """The video to work on.
 
+    Args:
+        settings: the settings (``video_path``).
+        raw: VIDEO exactly as typed, if given: a URL must be seen before it becomes a path
+            (``Path`` turns ``http://host/a.mp4`` into ``http:/host/a.mp4``).
+
     Raises:
-        UsageError: if none is given or the file does not exist.
+        UsageError: if none is given, it is a URL, a folder, or does not exist.
     """
+    text = raw if raw is not None else (str(settings.video_path) if settings.video_path else "")
+    if text.lower().startswith(URL_SCHEMES):
+        raise UsageError(
+            f"VIDEO must be a local file, not a URL ({text}): download it first "
+            "(e.g. curl -o video.mp4 URL)"
+        )
     if settings.video_path is None:
         raise UsageError("no video given (pass VIDEO or set video_path in config.yaml)")
+    if settings.video_path.is_dir():
+        raise UsageError(f"VIDEO must be a video file, not a folder: {settings.video_path}")
     if not settings.video_path.is_file():
         raise UsageError(f"video not found: {settings.video_path}")
     return Path(settings.video_path)
@@ -66,10 +91,10 @@ def run_index_command(args: argparse.Namespace) -> int:
     paths = list(args.video or [])
     if wants_library(paths):  # several paths, a folder or a glob
         library_args = argparse.Namespace(**{**vars(args), "video": None})
-        return run_library_index_command(paths, args.jobs, settings_from(library_args))
+        return run_library_index_command(paths, args.jobs, settings_with_warnings(library_args))
     args.video = paths[0] if paths else None
-    settings = settings_from(args)
-    video = video_of(settings)
+    settings = settings_with_warnings(args)
+    video = video_of(settings, args.video)
     with serving(settings, say=lambda m: print(m, file=sys.stderr)):
         result = run_index(settings, video, settings.prompts)
     rate = result.embedded_now / result.seconds if result.seconds > 0 else 0.0
@@ -87,8 +112,8 @@ def run_export_command(args: argparse.Namespace) -> int:
     from clipvi_tui.cli.indexing import make_client, scores_for
     from clipvi_tui.server.embedded import serving
 
-    settings = settings_from(args)
-    video = video_of(settings)
+    settings = settings_with_warnings(args)
+    video = video_of(settings, args.video)
     scores_wanted = not args.vectors or bool(args.prompts)
     if scores_wanted and not settings.prompts:
         raise UsageError("export needs at least one prompt (-p PROMPT or CLIP in config.yaml)")
@@ -159,6 +184,8 @@ def run_serve_command(args: argparse.Namespace) -> int:
     from clipvi_tui.server.serve import serve
 
     settings = load_settings({"config": args.config})
+    for warning in settings.warnings:
+        print(f"clipvi-tui: warning: {warning}", file=sys.stderr)
     model_dir = Path(args.model_dir) if args.model_dir else settings.model_dir
     extra: dict[str, Path] = {}
     for item in args.extra_model:
@@ -166,6 +193,13 @@ def run_serve_command(args: argparse.Namespace) -> int:
         if not sep or not version or not folder:
             raise UsageError(f"--extra-model wants VERSION=DIR, not {item!r}")
         extra[version] = Path(folder)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"clipvi-tui: warning: serving on {args.host}, not only this machine: anyone who "
+            f"can reach port {args.port} can use the server; the default --host 127.0.0.1 "
+            "keeps it local",
+            file=sys.stderr,
+        )
     serve(
         host=args.host,
         port=args.port,
@@ -185,11 +219,11 @@ def run_app_command(args: argparse.Namespace) -> int:
         from clipvi_tui.launcher import launch_library
 
         folder = Path(args.video).expanduser()
-        settings = settings_from(argparse.Namespace(**{**vars(args), "video": None}))
+        settings = settings_with_warnings(argparse.Namespace(**{**vars(args), "video": None}))
         videos = find_videos([args.video])
         return launch_library(settings, videos, folder.resolve() if folder.is_dir() else None)
-    settings = settings_from(args)
-    video = video_of(settings)
+    settings = settings_with_warnings(args)
+    video = video_of(settings, args.video)
     from clipvi_tui.launcher import launch
 
     return launch(settings, video)
