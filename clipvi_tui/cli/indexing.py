@@ -34,7 +34,7 @@ from clipvi_tui.core.indexer import Indexer, Progress, cached_scores, prompt_vec
 from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
 from clipvi_tui.core.servers import ServerPool
 from clipvi_tui.core.similarity import ScoreTable
-from clipvi_tui.core.validation import verify_model
+from clipvi_tui.core.validation import ModelGate
 from clipvi_tui.core.video import VideoInfo
 
 # How long the "is anything there?" check waits before saying the server timed out.
@@ -222,14 +222,12 @@ def run_index(
         print(line, file=err, flush=True)
 
     with EmbeddingCache(settings.cache_dir) as cache:
-        verified = False
+        gate = ModelGate(client, cache)
 
         def need_server() -> None:
-            nonlocal verified
-            if not verified:
+            if not gate.verified:
                 prepare_servers(client)  # one answers; several agree with each other
-                verify_model(client, cache, server=getattr(client, "api_url", None))
-                verified = True
+                gate.ensure()
 
         if texts:
             found, _ = cache.get_texts(client.model_id, texts)

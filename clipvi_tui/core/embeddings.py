@@ -247,10 +247,10 @@ class InferenceEmbeddingClient:
 
         try:
             vectors = self._loop_thread().run(
-                self._with_retries(call, TEXT_PATH), self.timeout * (self.retries + 2) * 2
+                self._with_retries(call, TEXT_PATH, items), self.timeout * (self.retries + 2) * 2
             )
         except Exception as exc:
-            raise self._failure(exc, TEXT_PATH) from exc
+            raise self._failure(exc, TEXT_PATH, items) from exc
         return self._consistent(vectors)
 
     def close(self) -> None:
@@ -272,10 +272,13 @@ class InferenceEmbeddingClient:
 
         return await self._with_retries(call, IMAGE_PATH)
 
-    async def _with_retries(self, call: Callable[[], Awaitable[T]], path: str) -> T:
+    async def _with_retries(
+        self, call: Callable[[], Awaitable[T]], path: str, texts: list[str] | None = None
+    ) -> T:
         """Await ``call()`` with a timeout, retrying transient failures with backoff.
 
-        A timeout is not retried: the caller's wait stays bounded by ``timeout``.
+        A timeout is not retried: the caller's wait stays bounded by ``timeout``. ``texts``
+        are the request's texts, repeated by the diagnosis if the error does not say enough.
         """
         delay = self.backoff
         for attempt in range(self.retries + 1):
@@ -283,7 +286,7 @@ class InferenceEmbeddingClient:
                 return await asyncio.wait_for(call(), self.timeout)
             except Exception as exc:
                 # Diagnosis does blocking I/O: run it off the loop so other requests go on.
-                err = await asyncio.to_thread(self._failure, exc, path)
+                err = await asyncio.to_thread(self._failure, exc, path, texts)
                 if not err.transient or isinstance(err, ServerTimeout) or attempt == self.retries:
                     raise err from exc
                 log.debug("retrying after %s (attempt %d)", err, attempt + 1)
@@ -312,7 +315,9 @@ class InferenceEmbeddingClient:
                 )
         return vectors
 
-    def _failure(self, exc: BaseException, path: str) -> EmbeddingError:
+    def _failure(
+        self, exc: BaseException, path: str, texts: list[str] | None = None
+    ) -> EmbeddingError:
         """Map ``exc`` to an :class:`EmbeddingError` (asking the server when unclear)."""
         if isinstance(exc, EmbeddingError):
             return exc
@@ -321,7 +326,11 @@ class InferenceEmbeddingClient:
             exc,
             ctx,
             lambda: diagnose(
-                self.api_url, self.api_key, self.clip_version, timeout=min(5.0, self.timeout)
+                self.api_url,
+                self.api_key,
+                self.clip_version,
+                timeout=min(5.0, self.timeout),
+                texts=texts,
             ),
         )
         safe = redact(str(err), self.api_key)

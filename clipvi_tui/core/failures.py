@@ -152,12 +152,23 @@ def diagnose(
     api_key: str | None,
     clip_version: str,
     timeout: float = 5.0,
+    texts: list[str] | None = None,
 ) -> Diagnosis:
-    """POST a one-word text embedding request with urllib and describe the answer."""
+    """POST a text embedding request with urllib and describe the answer.
+
+    Args:
+        api_url: the server.
+        api_key: sent as a Bearer header (never in the URL), if any.
+        clip_version: the model to ask for.
+        timeout: seconds to wait for the answer.
+        texts: the texts of the request that failed (so a 400 says why); a one-word probe
+            when None (for failed image requests: is the model there at all?).
+    """
     import urllib.error
     import urllib.request
 
-    body = json.dumps({"text": "probe", "clip_version_id": clip_version}).encode()
+    payload = texts if texts else "probe"
+    body = json.dumps({"text": payload, "clip_version_id": clip_version}).encode()
     headers = {"Content-Type": "application/json"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
@@ -246,9 +257,11 @@ def classify(
     message = _api_message(exc)
     if status is None and _is_connection_error(exc):
         return ServerUnreachable(f"cannot reach the Inference server at {ctx.api_url}")
-    if diagnosis is not None and (status is None or status == 200 or status >= 500):
-        # The SDK lost the real answer: a parse error, a retry give-up without a status, or a
-        # 5xx whose body (the server's reason) aiohttp threw away.
+    if diagnosis is not None and (
+        status is None or status == 200 or status >= 500 or not _informative(status, message)
+    ):
+        # The SDK lost the real answer: a parse error, a retry give-up without a status, or an
+        # error status whose body (the server's reason) aiohttp threw away.
         found = diagnosis()
         if found.status is None:
             if found.reason == "timed out":
@@ -307,6 +320,17 @@ def from_status(status: int, message: str, ctx: RequestContext) -> EmbeddingErro
     if status == 503:
         return ServerError(f"{where} is unavailable ({detail})", status=status)
     return ServerError(f"{where} failed ({detail})", status=status)
+
+
+def _informative(status: int, message: str) -> bool:
+    """True when ``message`` says more than the standard reason phrase of ``status``."""
+    from http import HTTPStatus
+
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    return bool(message) and message.strip().lower() != phrase.lower()
 
 
 def _api_message(exc: BaseException) -> str:

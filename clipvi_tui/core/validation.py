@@ -16,12 +16,13 @@ Two rules keep the cache trustworthy whatever a server sends:
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from clipvi_tui.core.failures import InvalidResponse, ModelMismatch
+from clipvi_tui.core.failures import EmbeddingError, InvalidResponse, ModelMismatch
 
 if TYPE_CHECKING:
     from clipvi_tui.core.cache import EmbeddingCache
@@ -187,6 +188,51 @@ def verify_model(
             )
         return
     cache.set_model_record(model_id, probe.shape[0], probe)
+
+
+class ModelGate:
+    """:func:`verify_model` once per client and cache, shared by the threads that embed.
+
+    The first :meth:`ensure` verifies; later calls return at once. A transient failure (server
+    down) is raised and tried again next time; a lasting one (another model, no such model) is
+    remembered and raised to every later caller without asking the server again.
+    """
+
+    def __init__(
+        self, client: EmbeddingClient, cache: EmbeddingCache, server: str | None = None
+    ) -> None:
+        """Guard ``client`` writing into ``cache``; ``server`` names it in messages."""
+        self.client = client
+        self.cache = cache
+        self.server = server if server is not None else getattr(client, "api_url", None)
+        self._lock = threading.Lock()
+        self._verified = False
+        self._failure: EmbeddingError | None = None
+
+    @property
+    def verified(self) -> bool:
+        """True once the model was checked and found to be the one cached under its name."""
+        return self._verified
+
+    def ensure(self) -> None:
+        """Verify the model unless that was done already.
+
+        Raises:
+            ModelMismatch: the cache holds another model under this name.
+            EmbeddingError: the probe request failed (retry later if ``transient``).
+        """
+        with self._lock:
+            if self._verified:
+                return
+            if self._failure is not None:
+                raise self._failure
+            try:
+                verify_model(self.client, self.cache, server=self.server)
+            except EmbeddingError as exc:
+                if not exc.transient:
+                    self._failure = exc
+                raise
+            self._verified = True
 
 
 def cosine(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:

@@ -22,6 +22,7 @@ from clipvi_tui.core.indexer import Indexer
 from clipvi_tui.player import services
 from clipvi_tui.player.context import CANCEL_GRACE_S, PlayerConfig, ServiceHandles
 from clipvi_tui.player.messages import (
+    CacheFailed,
     CacheLoaded,
     EmbeddedServerPrepared,
     EmbeddingsStored,
@@ -112,6 +113,7 @@ class BackgroundWork:
         self.index_state = "waiting"
         self.servers_up = 0  # of several configured servers, how many are not set aside
         self.servers_total = 0
+        self.cache_error = ""  # set when the cache cannot be opened or written: an error state
         self.playhead = 0  # the raw frame the indexer should embed from next
         self._in_flight_prompts: set[str] = set()
         self._retry_timer: Timer | None = None
@@ -271,7 +273,15 @@ class BackgroundWork:
     def _services_failed(self, message: ServicesFailed) -> Redraw:
         """No cache, no scores: say why; playback goes on."""
         self.index_state = "failed"
+        self.cache_error = message.error
         self.notify_once(f"No embeddings: {message.error}", severity="error")
+        return Redraw(status=True)
+
+    def _cache_failed(self, message: CacheFailed) -> Redraw:
+        """The cache stopped taking writes: show it as an error state; playback goes on."""
+        self.index_state = "failed"
+        self.cache_error = message.error
+        self.notify_once(f"Cache error: {message.error}", severity="error")
         return Redraw(status=True)
 
     def _indexer_started(self, message: IndexerStarted) -> Redraw:
@@ -339,6 +349,7 @@ class BackgroundWork:
         EmbeddedServerPrepared: _server_prepared,
         ServicesReady: _services_ready,
         ServicesFailed: _services_failed,
+        CacheFailed: _cache_failed,
         IndexerStarted: _indexer_started,
         EmbeddingsStored: _embeddings_stored,
         IndexProgressed: _index_progressed,

@@ -174,6 +174,9 @@ class PlayerScreen(Screen[None]):
         self.background.start()
         self._board_changed()
         self._refresh_status()
+        # The same lines the command line prints (e.g. an unknown config key), as notifications.
+        for warning in self.config.settings.warnings:
+            self.notify(warning, severity="warning", timeout=10)
 
     # -- workers ------------------------------------------------------------------------------
 
@@ -548,6 +551,7 @@ class PlayerScreen(Screen[None]):
             spikes=self.moments.spikes_view,
             servers_up=work.servers_up,
             servers_total=work.servers_total,
+            cache_error=work.cache_error,
         )
 
     # -- shutdown -----------------------------------------------------------------------------

@@ -46,6 +46,7 @@ class StatusInfo:
     spikes: bool = False
     servers_up: int = 0  # shown only with several servers
     servers_total: int = 0
+    cache_error: str = ""  # the cache cannot be written (disk full, damaged): shown in red
 
 
 class StatusBar(Widget):
@@ -78,9 +79,21 @@ class StatusBar(Widget):
         parts.append(Text(label, style=style))
         if s.servers_total > 1:
             parts.append(_servers(s))
+        if s.cache_error:
+            parts.append(Text(cache_label(s.cache_error), style="bold red"))
         if s.playing and s.display_fps is not None:
             parts.append(Text(f"display {s.display_fps:4.1f} fps"))
         return sep.join(parts)
+
+
+def cache_label(error: str) -> str:
+    """A short status-bar label for a cache failure (the notification has the whole line)."""
+    text = error.lower()
+    if "disk full" in text:
+        return "cache: disk full"
+    if "damaged" in text:
+        return "cache: damaged file"
+    return "cache error"
 
 
 def _indexing(s: StatusInfo) -> Text:
