@@ -91,9 +91,9 @@ CACHE_DIR_MODE = 0o700
 CACHE_FILE_MODE = 0o600
 
 
-def damaged_message(directory: Path, exc: BaseException) -> str:
+def damaged_message(directory: Path, exc: BaseException | str) -> str:
     """One line naming the damaged cache file and how to start over."""
-    reason = " ".join(str(exc).split())
+    reason = " ".join(str(exc).replace(f"{directory}: ", "").split())
     return (
         f"the cache file {directory / 'data.mdb'} is damaged ({reason}); move it away or delete "
         f"the folder {directory} to start an empty cache (videos are not touched)"
@@ -153,6 +153,7 @@ class EmbeddingCache:
                 max_readers=256,
                 mode=CACHE_FILE_MODE,
             )
+            self._check_length()
             self._frames = self._env.open_db(b"frames")
             self._texts = self._env.open_db(b"texts")
             self._models = self._env.open_db(b"models")
@@ -166,8 +167,27 @@ class EmbeddingCache:
         # transaction is open in the process while the map size changes).
         self._lock = threading.RLock()
         self._records: dict[str, ModelRecord] = {}
+        self._legacy_dims: dict[str, int | None] = {}
         self._damaged: set[bytes] = set()
         self._damage_reported = 0
+
+    def _check_length(self) -> None:
+        """Refuse a ``data.mdb`` shorter than its own last page (a cut-off copy or write).
+
+        LMDB maps the file into memory; reading a page past its end would kill the process
+        with SIGBUS instead of raising an error.
+        """
+        data = self.directory / "data.mdb"
+        info = self._env.info()
+        needed = (int(info["last_pgno"]) + 1) * int(self._env.stat()["psize"])
+        size = data.stat().st_size if data.exists() else 0
+        if size < needed:
+            self._env.close()
+            raise CacheDamaged(
+                damaged_message(
+                    self.directory, f"it is cut off: {size} bytes, its pages need {needed}"
+                )
+            )
 
     def close(self) -> None:
         """Close the environment; the object is unusable afterwards."""
@@ -477,7 +497,10 @@ class EmbeddingCache:
     ) -> list[np.ndarray | None]:
         """Decode stored values; damaged ones become None and are remembered for the report."""
         record = self.model_record(model_id)
-        dim = record.dim if record is not None else _common_dim(blobs)
+        # Without a record (a cache from before records existed) the model's dimension is that of
+        # its first vector found; rows of another size (stored by older versions from a broken
+        # server) then read as damaged instead of breaking every score.
+        dim = record.dim if record is not None else self._legacy_dim_of(model_id, blobs)
         rows: list[np.ndarray | None] = []
         damaged: list[bytes] = []
         for key, blob in zip(keys, blobs, strict=True):
@@ -492,6 +515,11 @@ class EmbeddingCache:
             with self._lock:
                 self._damaged.update(damaged)
         return rows
+
+    def _legacy_dim_of(self, model_id: str, blobs: Sequence[bytes | None]) -> int | None:
+        if model_id not in self._legacy_dims:
+            self._legacy_dims[model_id] = self.legacy_dim(model_id) or _common_dim(blobs)
+        return self._legacy_dims[model_id]
 
     def _forget_damage(self, keys: Iterable[bytes]) -> None:
         """Entries just rewritten are whole again."""

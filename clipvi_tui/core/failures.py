@@ -275,9 +275,8 @@ def classify(
             status = found.status
             message = found.message
     if status is None or status == 200:
-        detail = (
-            f"HTTP 200 with {message}" if message else one_line(f"{type(exc).__name__}: {exc}", 120)
-        )
+        # Never Python's own words (KeyError: 'embeddings'): say what the answer looked like.
+        detail = f"HTTP 200 with {message}" if message else "an answer that holds no embeddings"
         return InvalidResponse(
             f"Inference server at {ctx.api_url} did not answer with valid embeddings ({detail}): "
             "is api_url the address of an Inference server?",

@@ -144,7 +144,10 @@ class BadServer:
 
         self._server = Server(("127.0.0.1", self.port), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll keeps shutdown() quick (the default 0.5 s adds up over many tests).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def _forward(self, req: Request) -> Reply:
         """Send ``req`` to the upstream (real) server and return its answer."""
