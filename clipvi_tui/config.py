@@ -424,6 +424,8 @@ def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
     """
     if explicit is not None:
         p = Path(explicit).expanduser()
+        if p.is_dir():
+            raise ConfigError(f"config {p} is a folder, not a file (give the config.yaml in it)")
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
         return p

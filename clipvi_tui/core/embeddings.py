@@ -44,6 +44,7 @@ from clipvi_tui.core.failures import (
     ServerUnreachable,
     classify,
     diagnose,
+    probe_server,
     redact,
 )
 from clipvi_tui.core.validation import embeddings_from_response
@@ -277,8 +278,10 @@ class InferenceEmbeddingClient:
     ) -> T:
         """Await ``call()`` with a timeout, retrying transient failures with backoff.
 
-        A timeout is not retried: the caller's wait stays bounded by ``timeout``. ``texts``
-        are the request's texts, repeated by the diagnosis if the error does not say enough.
+        A timeout is not retried: the caller's wait stays bounded by ``timeout``. Nor is a
+        refused connection once nothing listens on the server's port any more (it died): the
+        caller hears at once instead of after every backoff step. ``texts`` are the request's
+        texts, repeated by the diagnosis if the error does not say enough.
         """
         delay = self.backoff
         for attempt in range(self.retries + 1):
@@ -288,6 +291,10 @@ class InferenceEmbeddingClient:
                 # Diagnosis does blocking I/O: run it off the loop so other requests go on.
                 err = await asyncio.to_thread(self._failure, exc, path, texts)
                 if not err.transient or isinstance(err, ServerTimeout) or attempt == self.retries:
+                    raise err from exc
+                if isinstance(err, ServerUnreachable) and await asyncio.to_thread(
+                    _nothing_listens, self.api_url
+                ):
                     raise err from exc
                 log.debug("retrying after %s (attempt %d)", err, attempt + 1)
                 await asyncio.sleep(delay)
@@ -362,6 +369,11 @@ class InferenceEmbeddingClient:
             if self._loop is None:
                 self._loop = _LoopThread()
             return self._loop
+
+
+def _nothing_listens(api_url: str) -> bool:
+    """True when the server's port refuses connections (the server is gone, not just slow)."""
+    return probe_server(api_url, timeout=1.0) == "connection refused"
 
 
 def server_answers(api_url: str, timeout: float = 1.0) -> bool:

@@ -112,14 +112,12 @@ def test_damaged_vectors_read_as_missing_and_are_reported_once(tmp_path: Path) -
         cache.put_frames(FP, MODEL, TAG, range(40), frames)
         cache.put_texts(MODEL, ["a", "b", "c"], texts)
     bad = [3, 11, 12, 30, 39]
-    hit = damage_values(
-        tmp_path / "c" / "data.mdb", payloads(frames[bad]) + payloads(texts[[1]])
-    )
+    hit = damage_values(tmp_path / "c" / "data.mdb", payloads(frames[bad]) + payloads(texts[[1]]))
     assert hit == 6, "the damage must land inside the stored vectors"
     with EmbeddingCache(tmp_path / "c") as cache:
         idx = cache.frame_indices(FP, MODEL, TAG)
         assert sorted(set(range(40)) - set(idx.tolist())) == bad
-        found, got = cache.get_texts(MODEL, ["a", "b", "c"])
+        found, _ = cache.get_texts(MODEL, ["a", "b", "c"])
         assert found.tolist() == [True, False, True]
         good = [k for k in range(40) if k not in bad]
         _, mat = cache.frame_matrix(FP, MODEL, TAG)

@@ -103,9 +103,7 @@ CASES: list[tuple[str, ReplyFn, type[EmbeddingError], str]] = [
 
 
 @pytest.mark.parametrize(("kind", "call"), [("images", 0), ("texts", 1)])
-@pytest.mark.parametrize(
-    ("name", "reply", "error", "message"), CASES, ids=[c[0] for c in CASES]
-)
+@pytest.mark.parametrize(("name", "reply", "error", "message"), CASES, ids=[c[0] for c in CASES])
 def test_a_bad_answer_is_one_clear_error(
     name: str, reply: ReplyFn, error: type[EmbeddingError], message: str, kind: str, call: int
 ) -> None:
