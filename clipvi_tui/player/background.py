@@ -173,10 +173,15 @@ class BackgroundWork:
         )
         return True
 
-    def notify_once(self, text: str, severity: str = "information") -> None:
-        """Notify, but not the same message twice in a row (retry loops repeat themselves)."""
-        if text != self._last_error:
-            self._last_error = text
+    def notify_once(self, text: str, severity: str = "information", *, key: str = "") -> None:
+        """Notify, but not the same message twice in a row (retry loops repeat themselves).
+
+        ``key`` is what counts as "the same" (default: the text): "Indexing stopped: X" after a
+        notification of X says nothing new.
+        """
+        key = key or text
+        if key != self._last_error:
+            self._last_error = key
             self._notify(text, severity)
 
     def begin_shutdown(self) -> Any:
@@ -300,7 +305,7 @@ class BackgroundWork:
         p = message.progress
         self.index_done, self.index_rate, self.index_state = p.done, p.frames_per_s, p.state
         if p.state == "failed" and p.error:
-            self.notify_once(f"Indexing stopped: {p.error}", severity="error")
+            self.notify_once(f"Indexing stopped: {p.error}", severity="error", key=p.error)
         return Redraw(status=True)
 
     def _server_state_changed(self, message: ServerStateChanged) -> Redraw:
