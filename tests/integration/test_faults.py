@@ -32,6 +32,7 @@ from tests.conftest import InferenceServer
 from tests.support.badserver import BadServer, Reply, Request, hang_after
 from tests.support.faults import (
     PREPROCESS_TAG,
+    cli_options,
     clipvi,
     forward,
     frames_cached,
@@ -53,19 +54,20 @@ HUNG = "300"  # --timeout for runs whose requests hang: far longer than any test
 
 def options(url: str, cache: Path, *more: str) -> list[str]:
     """Point a command at ``url`` (tiny model), a cache, every frame sampled."""
-    return [
-        "--api-url",
-        url,
-        "--clip-version",
-        "tiny-test",
-        "--server",
-        "external",
-        "--cache-dir",
-        str(cache),
-        "--sample-fps",
-        "all",
-        *more,
-    ]
+    return cli_options(url, cache, "--sample-fps", "all", *more)
+
+
+def rerun_counting(video: Path, cache: Path, upstream: str) -> tuple[str, int]:
+    """Run ``index`` again through a forwarding server; (its stderr, frames sent on the wire)."""
+    with BadServer(forward, upstream=upstream) as counting:
+        again = subprocess.run(
+            clipvi("index", str(video), *options(counting.url, cache)),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert again.returncode == 0, again.stderr
+    return again.stderr, images_on_the_wire(counting)
 
 
 def export_rows(video: Path, url: str, cache: Path) -> list[dict[str, str]]:
@@ -138,15 +140,8 @@ def test_server_sigkilled_during_index(
     kept = frames_cached(cache, long_video, "tiny-test")
     assert kept == int(match.group(1)) and 60 <= kept < 300, (kept, line)
 
-    with BadServer(forward, upstream=inference_server.url) as counting:
-        again = subprocess.run(
-            clipvi("index", str(long_video), *options(counting.url, cache)),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert again.returncode == 0, again.stderr
-        assert images_on_the_wire(counting) == 300 - kept, "the rerun embedded cached frames"
+    _, sent = rerun_counting(long_video, cache, inference_server.url)
+    assert sent == 300 - kept, "the rerun embedded cached frames"
     assert export_rows(long_video, inference_server.url, cache) == clean_rows
 
 
@@ -170,16 +165,9 @@ def test_index_sigkilled_half_way_then_rerun(
     kept = frames_cached(cache, long_video, "tiny-test")  # the cache opens fine
     assert 80 <= kept < 300, f"{kept} frames: kill the run half way, not at the end"
 
-    with BadServer(forward, upstream=inference_server.url) as counting:
-        again = subprocess.run(
-            clipvi("index", str(long_video), *options(counting.url, cache)),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert again.returncode == 0, again.stderr
-        assert images_on_the_wire(counting) == 300 - kept
-    assert f"300/300 frames cached ({300 - kept} embedded now" in again.stderr
+    again, sent = rerun_counting(long_video, cache, inference_server.url)
+    assert sent == 300 - kept, "the rerun embedded cached frames"
+    assert f"300/300 frames cached ({300 - kept} embedded now" in again
     assert export_rows(long_video, inference_server.url, cache) == clean_rows
 
 
@@ -354,17 +342,10 @@ def test_bytes_overwritten_inside_data_mdb(
     assert damage_values(cache / "data.mdb", payloads) == 5
     video_hash = hashlib.sha256(coded_video.read_bytes()).hexdigest()
 
-    with BadServer(forward, upstream=inference_server.url) as counting:
-        again = subprocess.run(
-            clipvi("index", str(coded_video), *options(counting.url, cache)),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert again.returncode == 0, again.stderr
-        assert images_on_the_wire(counting) == 5
-    warnings = [ln for ln in stderr_lines(again.stderr) if "warning" in ln]
-    assert len(warnings) == 1 and "5 damaged entries" in warnings[0], again.stderr
+    again, sent = rerun_counting(coded_video, cache, inference_server.url)
+    assert sent == 5, "exactly the damaged frames are embedded again"
+    warnings = [ln for ln in stderr_lines(again) if "warning" in ln]
+    assert len(warnings) == 1 and "5 damaged entries" in warnings[0], again
     assert export_rows(coded_video, inference_server.url, cache) == clean
     assert hashlib.sha256(coded_video.read_bytes()).hexdigest() == video_hash
 

@@ -21,7 +21,7 @@ import yaml
 from clipvi_tui.server.serve import free_port
 from tests.conftest import REPO, InferenceServer
 from tests.support.badserver import BadServer, Reply, Request
-from tests.support.faults import clipvi, forward, stderr_lines, wait_until
+from tests.support.faults import cli_options, clipvi, forward, stderr_lines, wait_until
 from tests.support.tmux import in_toasts, private_tmux, wait_screen
 
 pytestmark = pytest.mark.integration
@@ -66,18 +66,7 @@ def test_the_key_stays_secret_with_the_real_server(
     cache, out_dir = tmp_path / "cache", tmp_path / "out"
     out_dir.mkdir()
     with BadServer(forward, upstream=inference_server.url) as server:
-        common = [
-            "--api-url",
-            server.url,
-            "--clip-version",
-            "tiny-test",
-            "--server",
-            "external",
-            "--cache-dir",
-            str(cache),
-            "-p",
-            "red",
-        ]
+        common = cli_options(server.url, cache, "-p", "red")
         runs = [
             run_with_key(["index", str(coded_video), *common], tmp_path, via=via),
             run_with_key(["export", str(coded_video), *common], tmp_path, via=via),

@@ -26,6 +26,21 @@ def clipvi(*args: str) -> list[str]:
     return [sys.executable, "-m", "clipvi_tui", *args]
 
 
+def cli_options(url: str, cache: Path, *more: str) -> list[str]:
+    """Options that point a command at ``url`` with the tiny test model and ``cache``."""
+    return [
+        "--api-url",
+        url,
+        "--clip-version",
+        "tiny-test",
+        "--server",
+        "external",
+        "--cache-dir",
+        str(cache),
+        *more,
+    ]
+
+
 def start(*args: str) -> subprocess.Popen[str]:
     """Start ``clipvi-tui ARGS`` with its output captured."""
     return subprocess.Popen(

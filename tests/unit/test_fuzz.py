@@ -163,18 +163,19 @@ def test_any_damaged_run_of_bytes_is_caught(key: bytes, vec: np.ndarray, data: A
 
 # -- server answers ----------------------------------------------------------------------------
 
-json_like = st.recursive(
+# Anything JSON or YAML can hold: what a server may answer, what a config file may say.
+documents = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers(-(10**6), 10**6)
+    | st.integers(-(10**9), 10**9)
     | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=8),
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner),
     max_leaves=25,
 )
 answers = st.one_of(
-    json_like,
-    st.fixed_dictionaries({"embeddings": json_like}),
+    documents,
+    st.fixed_dictionaries({"embeddings": documents}),
     st.lists(st.fixed_dictionaries({"embeddings": st.lists(st.lists(maybe_nan, max_size=4))})),
 )
 
@@ -206,20 +207,11 @@ def test_check_vectors_accepts_only_proper_matrices(arr: np.ndarray) -> None:
 
 # -- config parsing ----------------------------------------------------------------------------
 
-yaml_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(10**9), 10**9)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
-    max_leaves=10,
-)
 config_keys = st.sampled_from(sorted({k for f in FIELDS for k in f.keys} | {"sampel_fps", "x"}))
 
 
 @FUZZ
-@given(doc=st.dictionaries(config_keys, yaml_values, max_size=6))
+@given(doc=st.dictionaries(config_keys, documents, max_size=6))
 def test_any_config_document_is_settings_or_one_config_error(
     doc: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
