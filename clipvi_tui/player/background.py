@@ -117,7 +117,8 @@ class BackgroundWork:
         self.playhead = 0  # the raw frame the indexer should embed from next
         self._in_flight_prompts: set[str] = set()
         self._retry_timer: Timer | None = None
-        self._last_error = ""
+        # Messages already shown since the server was last fine: retry loops repeat themselves.
+        self._shown: set[str] = set()
         self.shut_down = False
 
     # -- control ------------------------------------------------------------------------------
@@ -174,14 +175,14 @@ class BackgroundWork:
         return True
 
     def notify_once(self, text: str, severity: str = "information", *, key: str = "") -> None:
-        """Notify, but not the same message twice in a row (retry loops repeat themselves).
+        """Notify, but each message only once until the server is fine again.
 
         ``key`` is what counts as "the same" (default: the text): "Indexing stopped: X" after a
         notification of X says nothing new.
         """
         key = key or text
-        if key != self._last_error:
-            self._last_error = key
+        if key not in self._shown:
+            self._shown.add(key)
             self._notify(text, severity)
 
     def begin_shutdown(self) -> Any:
@@ -309,11 +310,15 @@ class BackgroundWork:
         return Redraw(status=True)
 
     def _server_state_changed(self, message: ServerStateChanged) -> Redraw:
-        """Show the server state; retry waiting prompts when it is back."""
+        """Show the server state (and once, why it is in trouble); retry prompts when it is back."""
         previous, self.server_state = self.server_state, message.state
         if message.state == "failed" and message.detail:
             self.notify_once(message.detail, severity="error")
+        elif message.state in ("unreachable", "retrying") and message.detail:
+            # The same line the command line prints; the app keeps retrying behind it.
+            self.notify_once(message.detail, severity="warning")
         if message.state == "connected" and previous != "connected":
+            self._shown.clear()
             self.embed_pending()
         return Redraw(status=True)
 
