@@ -29,7 +29,7 @@ from clipvi_tui.core.cache_format import VECTOR_DTYPE
 from clipvi_tui.core.validation import PROBE_TEXT
 from clipvi_tui.core.video import fingerprint, probe
 from tests.conftest import InferenceServer
-from tests.support.badserver import BadServer, Reply, Request, hang_after
+from tests.support.badserver import BadServer, Reply, Request, answer_with, hang_after
 from tests.support.faults import (
     PREPROCESS_TAG,
     cli_options,
@@ -369,3 +369,24 @@ def test_corrupt_data_mdb_leaves_the_video_alone(
     [line] = stderr_lines(out.stderr)
     assert f"the cache file {cache / 'data.mdb'} is damaged" in line and "delete the folder" in line
     assert hashlib.sha256(coded_video.read_bytes()).hexdigest() == video_hash
+
+
+def test_cached_data_stays_readable_after_bad_servers(
+    inference_server: InferenceServer, coded_video: Path, tmp_path: Path
+) -> None:
+    """A later run against servers that answer other dimensions, wrong counts or empty vectors
+    (the old code stored them and broke every export) leaves the cache exactly as useful."""
+    cache = tmp_path / "cache"
+    first = export_rows(coded_video, inference_server.url, cache)
+    other = write_coded_video(tmp_path / "other.mp4", frames=30, fps=10.0, size=(176, 144))
+    for reply in (answer_with(7), answer_with(512, count_delta=-1), answer_with(0)):
+        with BadServer(reply) as bad:
+            for video in (coded_video, other):
+                out = subprocess.run(
+                    clipvi("export", str(video), *options(bad.url, cache), "-p", "a new prompt"),
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                assert out.returncode == 3, out.stderr
+    assert export_rows(coded_video, inference_server.url, cache) == first
