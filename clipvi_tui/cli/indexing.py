@@ -180,6 +180,7 @@ def text_vectors(settings: Settings, client: EmbeddingClient, prompts: list[str]
         found, _ = cache.get_texts(client.model_id, texts)
         if not found.all():
             ensure_reachable(client)
+            ModelGate(client, cache).ensure()  # the server's model must be the cached one
         return ensemble_vectors(prompts, lambda parts: checked_prompt_vectors(client, cache, parts))
 
 
@@ -229,13 +230,8 @@ def run_index(
                 prepare_servers(client)  # one answers; several agree with each other
                 gate.ensure()
 
-        if texts:
-            found, _ = cache.get_texts(client.model_id, texts)
-            if not found.all():
-                need_server()
-            checked_prompt_vectors(client, cache, texts)
-        # sys.stderr is looked up now, not at import: tests and callers may have replaced it.
         bar = None if quiet else ProgressBar(err, video.name, servers=servers_label(client))
+        # The video first: a file that is not a video is the user's to fix, before any server.
         indexer = Indexer(
             video,
             client,
@@ -243,6 +239,11 @@ def run_index(
             sample_fps=settings.sample_fps,
             on_progress=bar.update if bar else None,
         )
+        if texts:
+            found, _ = cache.get_texts(client.model_id, texts)
+            if not found.all():
+                need_server()
+            checked_prompt_vectors(client, cache, texts)
         warn_damage(cache, say)
         before = indexer.done
         if before < indexer.total:
