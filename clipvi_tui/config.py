@@ -259,6 +259,8 @@ def _path_of(name: str, value: Any) -> Path:
     text = _text(name, value, "a path")
     if not text.strip():
         raise ConfigError(f"{name} must not be empty")
+    if "://" in text:  # Path would quietly turn "http://host/a.mp4" into "http:/host/a.mp4"
+        raise ConfigError(f"{name} must be a local path, not a URL ({text})")
     return Path(text).expanduser()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clipvi_tui.cli.errors import EXIT_OK, UsageError
+from clipvi_tui.cli.inputs import local_video, refuse_url
 
 if TYPE_CHECKING:
     from clipvi_tui.config import Settings
@@ -22,6 +23,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     from clipvi_tui.cli.moments import apply_thresholds, moment_overrides
     from clipvi_tui.config import load_settings
 
+    if getattr(args, "video", None):
+        refuse_url(args.video)  # before it becomes a (mangled) path in the settings
     settings = load_settings(
         {
             "config": args.config,
@@ -53,33 +56,17 @@ def settings_with_warnings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-URL_SCHEMES = ("http://", "https://", "rtsp://", "rtmp://", "ftp://", "s3://", "file://")
-
-
 def video_of(settings: Settings, raw: str | None = None) -> Path:
-    """The video to work on.
-
-    Args:
-        settings: the settings (``video_path``).
-        raw: VIDEO exactly as typed, if given: a URL must be seen before it becomes a path
-            (``Path`` turns ``http://host/a.mp4`` into ``http:/host/a.mp4``).
+    """The video to work on: VIDEO as typed (``raw``), else ``video_path`` from the settings.
 
     Raises:
         UsageError: if none is given, it is a URL, a folder, or does not exist.
     """
-    text = raw if raw is not None else (str(settings.video_path) if settings.video_path else "")
-    if text.lower().startswith(URL_SCHEMES):
-        raise UsageError(
-            f"VIDEO must be a local file, not a URL ({text}): download it first "
-            "(e.g. curl -o video.mp4 URL)"
-        )
+    if raw is not None:
+        return local_video(raw)
     if settings.video_path is None:
         raise UsageError("no video given (pass VIDEO or set video_path in config.yaml)")
-    if settings.video_path.is_dir():
-        raise UsageError(f"VIDEO must be a video file, not a folder: {settings.video_path}")
-    if not settings.video_path.is_file():
-        raise UsageError(f"video not found: {settings.video_path}")
-    return Path(settings.video_path)
+    return local_video(str(settings.video_path))
 
 
 def run_index_command(args: argparse.Namespace) -> int:
@@ -165,7 +152,7 @@ def run_search_command(args: argparse.Namespace) -> int:
     """``clipvi-tui search``: the k best moments for a text (or a frame) across videos."""
     from clipvi_tui.cli.moments import run_search
 
-    return run_search(args, settings_from(args))
+    return run_search(args, settings_with_warnings(args))
 
 
 def run_import_vectors_command(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from clipvi_tui.cli.indexing import (
     servers_label,
     text_vectors,
 )
+from clipvi_tui.cli.inputs import refuse_url
 from clipvi_tui.cli.progress import ProgressBar, bar_of, cancel_on_sigint
 from clipvi_tui.config import Settings
 from clipvi_tui.core.cache import EmbeddingCache
@@ -185,6 +186,7 @@ def video_paths(items: Sequence[str]) -> list[Path]:
     """
     out: list[Path] = []
     for item in items:
+        refuse_url(item)  # before Path turns http://host/a.mp4 into http:/host/a.mp4
         if wants_library([item]):
             out.extend(find_videos([item]))
             continue

@@ -273,6 +273,18 @@ CASES: list[Case] = [
         r"not a URL \(https://example\.com/v\.mp4\)",
     ),
     Case(
+        "a URL as video_path in the config",
+        lambda e: ["index", "--config", e.config("video_path: http://h/a.mp4\n"), *e.real()],
+        2,
+        r"video_path must be a local path, not a URL \(http://h/a\.mp4\)",
+    ),
+    Case(
+        "a URL to search in",
+        lambda e: ["search", "red", "rtsp://cam/1", *e.real()],
+        2,
+        r"not a URL \(rtsp://cam/1\)",
+    ),
+    Case(
         "missing video",
         lambda e: ["index", str(e.root / "nope.mp4"), *e.real()],
         2,
