@@ -17,7 +17,8 @@ vector, half the size and no overflow pages (``bench/cache_size.py`` measures bo
 in float16 keep cosines within ≈3e-5 of the float32 result for 512 dims (a unit test checks
 < 1e-4), far below what anybody reads off a curve.
 
-Integrity (see :mod:`clipvi_tui.core.cache_format` and :mod:`clipvi_tui.core.validation`)
+Integrity (see :mod:`~clipvi_tui.core.cache_format`, :mod:`~clipvi_tui.core.cache_guard`,
+:mod:`~clipvi_tui.core.cache_errors` and :mod:`~clipvi_tui.core.validation`)
     * every value carries a CRC-32 of its key and payload; a damaged value reads as missing (so
       it is embedded again) and is counted in :meth:`EmbeddingCache.take_damage_report`; values
       written before checksums existed are still read;
@@ -31,12 +32,9 @@ Integrity (see :mod:`clipvi_tui.core.cache_format` and :mod:`clipvi_tui.core.val
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import struct
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -44,14 +42,25 @@ from typing import TypeVar
 import lmdb
 import numpy as np
 
+from clipvi_tui.core.cache_errors import (
+    CACHE_DIR_MODE,
+    CACHE_FILE_MODE,
+    DAMAGE_ERRORS,
+    CacheDamaged,
+    CacheError,
+    CacheFull,
+    check_length,
+    damaged_message,
+    disk_full,
+    restrict,
+)
 from clipvi_tui.core.cache_format import (
     VECTOR_DTYPE,
     ModelRecord,
     decode_vector,
     encode_vector,
-    payload_dim,
 )
-from clipvi_tui.core.validation import dimension_conflict
+from clipvi_tui.core.cache_guard import DamageLog, ModelRegistry, common_dim
 
 T = TypeVar("T")
 
@@ -61,64 +70,6 @@ _INDEX = struct.Struct(">Q")
 INITIAL_MAP_SIZE = 64 << 20
 # LMDB refuses keys longer than this (511 bytes by default).
 MAX_KEY = 511
-
-
-class CacheError(Exception):
-    """The cache directory cannot be opened or written."""
-
-
-class CacheDamaged(CacheError):
-    """The LMDB file itself is damaged (not just one value): it must be moved away."""
-
-
-class CacheFull(CacheError):
-    """A write failed because the disk under the cache is full."""
-
-
-# LMDB errors that mean the file's structure is broken, not that one operation failed.
-_DAMAGE_ERRORS: tuple[type[lmdb.Error], ...] = (
-    lmdb.CorruptedError,
-    lmdb.PageNotFoundError,
-    lmdb.PanicError,
-    lmdb.InvalidError,
-    lmdb.VersionMismatchError,
-    lmdb.BadValsizeError,
-)
-# Below this much free space a failed write is reported as "disk full": LMDB reports a short
-# write as EIO ("Input/output error"), not ENOSPC, so the errno alone cannot tell.
-DISK_FULL_BELOW = 16 << 20
-CACHE_DIR_MODE = 0o700
-CACHE_FILE_MODE = 0o600
-
-
-def damaged_message(directory: Path, exc: BaseException | str) -> str:
-    """One line naming the damaged cache file and how to start over."""
-    reason = " ".join(str(exc).replace(f"{directory}: ", "").split())
-    return (
-        f"the cache file {directory / 'data.mdb'} is damaged ({reason}); move it away or delete "
-        f"the folder {directory} to start an empty cache (videos are not touched)"
-    )
-
-
-def _disk_full(directory: Path, exc: BaseException) -> bool:
-    text = str(exc).lower()
-    if "no space" in text or "quota" in text or "file too large" in text:
-        return True
-    try:
-        return shutil.disk_usage(directory).free < DISK_FULL_BELOW
-    except OSError:
-        return False
-
-
-def _restrict(directory: Path) -> None:
-    """Make the folder 0700 and its LMDB files 0600 (also folders made by older versions)."""
-    with contextlib.suppress(OSError):
-        if directory.stat().st_uid == os.getuid():
-            os.chmod(directory, CACHE_DIR_MODE)
-            for name in ("data.mdb", "lock.mdb"):
-                f = directory / name
-                if f.exists():
-                    os.chmod(f, CACHE_FILE_MODE)
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -144,7 +95,7 @@ class EmbeddingCache:
         self.directory = Path(directory)
         try:
             self.directory.mkdir(mode=CACHE_DIR_MODE, parents=True, exist_ok=True)
-            _restrict(self.directory)
+            restrict(self.directory)
             self._env = lmdb.open(
                 str(self.directory),
                 map_size=map_size,
@@ -153,41 +104,23 @@ class EmbeddingCache:
                 max_readers=256,
                 mode=CACHE_FILE_MODE,
             )
-            self._check_length()
+            check_length(self._env, self.directory)
             self._frames = self._env.open_db(b"frames")
             self._texts = self._env.open_db(b"texts")
             self._models = self._env.open_db(b"models")
-        except _DAMAGE_ERRORS as exc:
+        except DAMAGE_ERRORS as exc:
             raise CacheDamaged(damaged_message(self.directory, exc)) from exc
         except (OSError, lmdb.Error) as exc:
             reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())
             raise CacheError(f"cannot open cache at {self.directory}: {reason}") from exc
-        _restrict(self.directory)
+        restrict(self.directory)
         # Serialises resizes against this process's own transactions (LMDB requires that no
         # transaction is open in the process while the map size changes).
         self._lock = threading.RLock()
         self._records: dict[str, ModelRecord] = {}
         self._legacy_dims: dict[str, int | None] = {}
-        self._damaged: set[bytes] = set()
-        self._damage_reported = 0
-
-    def _check_length(self) -> None:
-        """Refuse a ``data.mdb`` shorter than its own last page (a cut-off copy or write).
-
-        LMDB maps the file into memory; reading a page past its end would kill the process
-        with SIGBUS instead of raising an error.
-        """
-        data = self.directory / "data.mdb"
-        info = self._env.info()
-        needed = (int(info["last_pgno"]) + 1) * int(self._env.stat()["psize"])
-        size = data.stat().st_size if data.exists() else 0
-        if size < needed:
-            self._env.close()
-            raise CacheDamaged(
-                damaged_message(
-                    self.directory, f"it is cut off: {size} bytes, its pages need {needed}"
-                )
-            )
+        self._registry = ModelRegistry(self._frames, self._texts, self._models)
+        self._damage = DamageLog()
 
     def close(self) -> None:
         """Close the environment; the object is unusable afterwards."""
@@ -233,7 +166,7 @@ class EmbeddingCache:
             except lmdb.MapResizedError:
                 with self._lock:
                     self._env.set_mapsize(0)  # 0 = adopt the size the writer set
-            except _DAMAGE_ERRORS as exc:
+            except DAMAGE_ERRORS as exc:
                 raise CacheDamaged(damaged_message(self.directory, exc)) from exc
             except lmdb.Error as exc:
                 raise CacheError(f"cache read failed in {self.directory}: {exc}") from exc
@@ -255,11 +188,11 @@ class EmbeddingCache:
             except lmdb.MapResizedError:
                 with self._lock:
                     self._env.set_mapsize(0)
-            except _DAMAGE_ERRORS as exc:
+            except DAMAGE_ERRORS as exc:
                 raise CacheDamaged(damaged_message(self.directory, exc)) from exc
             except lmdb.Error as exc:
                 reason = " ".join(str(exc).split())
-                if _disk_full(self.directory, exc):
+                if disk_full(self.directory, exc):
                     raise CacheFull(
                         f"cache at {self.directory}: disk full ({reason}); what was stored "
                         "before is kept: free some space, or use --cache-dir on another disk"
@@ -417,11 +350,7 @@ class EmbeddingCache:
         if known is not None:
             return known
 
-        def fetch(txn: lmdb.Transaction) -> bytes | None:
-            return _as_bytes(txn.get(model_id.encode(), db=self._models))
-
-        raw = self._read(fetch)
-        record = ModelRecord.from_bytes(raw) if raw is not None else None
+        record = self._read(lambda txn: self._registry.record(txn, model_id))
         if record is not None:
             self._records[model_id] = record
         return record
@@ -447,50 +376,18 @@ class EmbeddingCache:
 
     def take_damage_report(self) -> int:
         """How many damaged entries were found since the last call (each is reported once)."""
-        with self._lock:
-            new = len(self._damaged) - self._damage_reported
-            self._damage_reported = len(self._damaged)
-        return max(0, new)
+        return self._damage.take_report()
 
     def _check_dim(self, txn: lmdb.Transaction, model_id: str, dim: int) -> bool:
-        """Raise if ``model_id`` is known with another dimension; True if it is known at all."""
-        raw = _as_bytes(txn.get(model_id.encode(), db=self._models))
-        record = ModelRecord.from_bytes(raw) if raw is not None else None
-        known = record.dim if record is not None else self._legacy_dim(txn, model_id)
-        if known is not None and known != dim:
-            raise dimension_conflict(model_id, known, dim, "the embedding backend")
-        return record is not None
+        """Raise if ``model_id`` is known with another dimension; True if it has a record."""
+        return self._registry.check(txn, model_id, dim)
 
     def _claim_dim(self, txn: lmdb.Transaction, model_id: str, blobs: np.ndarray) -> None:
         """Inside a write: refuse vectors of another size than ``model_id``'s, record new ones."""
-        if len(blobs) == 0:
-            return
-        dim = int(blobs.shape[1])
-        known = self._records.get(model_id)
-        if known is not None:
-            if known.dim != dim:
-                raise dimension_conflict(model_id, known.dim, dim, "the embedding backend")
-            return
-        if not self._check_dim(txn, model_id, dim):
-            txn.put(model_id.encode(), ModelRecord(dim).to_bytes(), db=self._models)
+        self._registry.claim(txn, model_id, blobs, self._records.get(model_id))
 
     def _legacy_dim(self, txn: lmdb.Transaction, model_id: str) -> int | None:
-        """Find any vector of ``model_id`` (texts first, then one probe per frame prefix)."""
-        text_prefix = f"{model_id}|".encode()
-        cur = txn.cursor(db=self._texts)
-        if cur.set_range(text_prefix) and bytes(cur.key()).startswith(text_prefix):
-            return payload_dim(bytes(cur.value())) or None
-        cur = txn.cursor(db=self._frames)
-        wanted = model_id.encode()
-        ok = cur.first()
-        while ok:
-            key = bytes(cur.key())
-            parts = key[: -_INDEX.size].split(b"|")
-            if len(parts) >= 3 and parts[1] == wanted:
-                return payload_dim(bytes(cur.value())) or None
-            # Jump past every key of this video/model/preprocessing prefix.
-            ok = cur.set_range(key[: -_INDEX.size] + b"\xff" * (_INDEX.size + 1))
-        return None
+        return self._registry.legacy_dim(txn, model_id)
 
     def _decode_rows(
         self, model_id: str, keys: Sequence[bytes], blobs: Sequence[bytes | None]
@@ -511,22 +408,17 @@ class EmbeddingCache:
             if vec is None:
                 damaged.append(key)
             rows.append(vec)
-        if damaged:
-            with self._lock:
-                self._damaged.update(damaged)
+        self._damage.add(damaged)
         return rows
 
     def _legacy_dim_of(self, model_id: str, blobs: Sequence[bytes | None]) -> int | None:
         if model_id not in self._legacy_dims:
-            self._legacy_dims[model_id] = self.legacy_dim(model_id) or _common_dim(blobs)
+            self._legacy_dims[model_id] = self.legacy_dim(model_id) or common_dim(blobs)
         return self._legacy_dims[model_id]
 
     def _forget_damage(self, keys: Iterable[bytes]) -> None:
         """Entries just rewritten are whole again."""
-        if self._damaged:
-            with self._lock:
-                self._damaged.difference_update(keys)
-                self._damage_reported = min(self._damage_reported, len(self._damaged))
+        self._damage.forget(keys)
 
     def text_dim(self, model_id: str) -> int | None:
         """The length of the prompt vectors cached for ``model_id``, or None if there are none.
@@ -574,9 +466,3 @@ def _stack(rows: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
         if r is not None:
             out[i] = r
     return found, out
-
-
-def _common_dim(blobs: Sequence[bytes | None]) -> int | None:
-    """The dimension most stored values have (for caches without a model record)."""
-    dims = Counter(payload_dim(b) for b in blobs if b is not None)
-    return dims.most_common(1)[0][0] if dims else None
