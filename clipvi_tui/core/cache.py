@@ -93,6 +93,11 @@ class EmbeddingCache:
             CacheError: if the directory cannot be created or is not an LMDB cache.
         """
         self.directory = Path(directory)
+        if self.directory.exists() and not self.directory.is_dir():
+            raise CacheError(
+                f"cannot open cache at {self.directory}: it is a file, not a folder "
+                "(choose a folder with --cache-dir or cache_dir:)"
+            )
         try:
             self.directory.mkdir(mode=CACHE_DIR_MODE, parents=True, exist_ok=True)
             restrict(self.directory)

@@ -16,6 +16,7 @@ seconds of wall time; the exit codes are those documented in ``clipvi_tui/cli/er
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -300,7 +301,7 @@ CASES: list[Case] = [
         "cache dir is a file",
         lambda e: ["index", str(e.video), *e.server.cli_args(), "--cache-dir", str(e.video)],
         4,
-        r"cannot open cache at .*coded\.mp4",
+        r"cannot open cache at .*coded\.mp4: it is a file, not a folder",
     ),
     Case(
         "cache dir cannot be created",
@@ -552,7 +553,21 @@ def outcomes(
         results = list(
             pool.map(lambda ce: run_case(ce[0], ce[1], reference), zip(CASES, envs, strict=True))
         )
-    yield {c.id: r for c, r in zip(CASES, results, strict=True)}
+    found = {c.id: r for c, r in zip(CASES, results, strict=True)}
+    report = os.environ.get("CLIPVI_BAD_INPUTS_REPORT")
+    if report:  # the table of inputs and what happens now, for release notes
+        Path(report).write_text(markdown_table(found, root), encoding="utf-8")
+    yield found
+
+
+def markdown_table(found: dict[str, Outcome], root: Path) -> str:
+    """``| input | exit | message |`` for every row (temporary paths shortened)."""
+    lines = ["| input | exit | what the user sees (stderr) |", "| --- | --- | --- |"]
+    for case_id, out in found.items():
+        shown = [ln for ln in out.stderr.splitlines() if not PROGRESS_LINE.match(ln)]
+        text = " / ".join(shown).replace(str(root), "…").replace("|", "\\|")
+        lines.append(f"| {case_id} | {out.code} | {text} |")
+    return "\n".join(lines) + "\n"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
