@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from clipvi_tui.server.serve import free_port
@@ -49,6 +50,7 @@ class Env:
     video: Path  # fully indexed in the cache (tiny-test, 5 fps, prompt "red")
     other: Path  # not in the cache: the server is needed
     server: InferenceServer
+    videos: Path  # broken and odd video files (see broken_videos)
     bad_url: str = ""
 
     def real(self) -> list[str]:
@@ -92,6 +94,7 @@ class Case:
     warnings: int = 0  # "clipvi-tui: warning:" lines expected before the message
     extra_lines: int = 0  # other expected clipvi-tui lines (e.g. "starting one on …")
     cache_bytes: bool = False  # compare the cache's files (a damaged file cannot be read)
+    cache_grows: bool = False  # a good run: what was cached must still be there, unchanged
     timeout: float = 120
 
 
@@ -160,6 +163,43 @@ def other_model(req: object, up: Reply | None) -> Reply:
     doc = json.loads(up.body)
     doc["embeddings"] = [row[::-1] for row in doc["embeddings"]]
     return Reply.json(doc)
+
+
+def broken_videos(folder: Path) -> Path:
+    """Video files a user may point the tool at that cannot be read, and an odd-sized one."""
+    folder.mkdir()
+    good = write_coded_video(folder / "good.mp4", frames=20, fps=10.0)
+    data = good.read_bytes()
+    (folder / "zero.mp4").write_bytes(b"")
+    (folder / "notes.mp4").write_text("my shopping list, not a video", encoding="utf-8")
+    (folder / "random.mp4").write_bytes(np.random.default_rng(0).bytes(50_000))
+    (folder / "truncated.mp4").write_bytes(data[: len(data) // 3])  # mp4v puts moov at the end
+    (folder / "header-only.mp4").write_bytes(data[:200])
+    write_audio_only(folder / "audio.m4a")
+    write_coded_video(folder / "odd.mp4", frames=20, fps=10.0, size=(321, 241))
+    return folder
+
+
+def write_audio_only(path: Path) -> None:
+    """An AAC file: a real media file with no video stream."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=16000)
+        for _ in range(20):
+            frame = av.AudioFrame.from_ndarray(
+                np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+            )
+            frame.rate = 16000
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def video(name: str) -> Callable[[Env], list[str]]:
+    """``index <broken video>`` against the real server."""
+    return lambda e: ["index", str(e.videos / name), *e.real(), "-p", "red"]
 
 
 def deep_yaml(levels: int) -> str:
@@ -452,6 +492,21 @@ CASES: list[Case] = [
         r"failed \(HTTP 500: .*\) — stopped at 0/30",
         reply=on_images(status(500, "boom")),
     ),
+    # -- video files (the reader and its messages: tests/unit/test_video*.py) ----------------
+    # Only the promise is checked here: exit 2, one line naming the file, no library noise.
+    Case("zero-byte video", video("zero.mp4"), 2, r"zero\.mp4"),
+    Case("a text file as the video", video("notes.mp4"), 2, r"notes\.mp4"),
+    Case("random bytes as the video", video("random.mp4"), 2, r"random\.mp4"),
+    Case("truncated video", video("truncated.mp4"), 2, r"truncated\.mp4"),
+    Case("only the first 200 bytes", video("header-only.mp4"), 2, r"header-only\.mp4"),
+    Case("no video stream (audio only)", video("audio.m4a"), 2, r"audio\.m4a"),
+    Case(
+        "odd frame size 321x241",
+        video("odd.mp4"),
+        0,
+        r"odd\.mp4: 10/10 frames cached",
+        cache_grows=True,
+    ),
     # -- the cache ---------------------------------------------------------------------------
     Case(
         "damaged cache file",
@@ -507,6 +562,9 @@ def run_case(case: Case, env: Env, reference: object) -> Outcome:
             server.__exit__(None, None, None)
     if case.cache_bytes:
         same = before_bytes["data.mdb"] == (env.cache / "data.mdb").read_bytes()
+    elif case.cache_grows:
+        after = snapshot(env.cache)
+        same = all(after.get(k) == v for k, v in reference.items())
     else:
         same = snapshot(env.cache) == reference
     paths = [r.path for r in server.requests] if server else []
@@ -520,6 +578,7 @@ def outcomes(
     """Index a video once with the real server, then run every row against a copy of that."""
     root = tmp_path_factory.mktemp("bad-inputs")
     video = write_coded_video(root / "coded.mp4", frames=60, fps=10.0)
+    videos = broken_videos(root / "videos")
     other = write_coded_video(root / "other.mp4", frames=60, fps=10.0, size=(176, 144))
     cache = root / "cache"
     seeded = subprocess.run(
@@ -546,7 +605,7 @@ def outcomes(
         folder = root / f"row{i:03d}"
         folder.mkdir()
         shutil.copytree(cache, folder / "cache")
-        return Env(folder, folder / "cache", video, other, inference_server)
+        return Env(folder, folder / "cache", video, other, inference_server, videos)
 
     envs = [env_for(c, i) for i, c in enumerate(CASES)]
     with ThreadPoolExecutor(max_workers=8) as pool:
