@@ -57,7 +57,7 @@ from clipvi_tui.core.cache_errors import (
 from clipvi_tui.core.cache_format import (
     VECTOR_DTYPE,
     ModelRecord,
-    decode_vector,
+    decode_batch,
     encode_vector,
 )
 from clipvi_tui.core.cache_guard import DamageLog, ModelRegistry, common_dim
@@ -227,7 +227,7 @@ class EmbeddingCache:
                 txn.put(key, encode_vector(key, blob), db=self._frames)
 
         self._write(write)
-        self._forget_damage(prefix + _INDEX.pack(int(k)) for k in indices)
+        self._after_write(model_id, (prefix + _INDEX.pack(int(k)) for k in indices))
 
     # -- vectors handed over from elsewhere (core/handoff.py) ----------------------------------
 
@@ -259,15 +259,8 @@ class EmbeddingCache:
         prefix = self.frame_prefix(fingerprint, model_id, tag)
 
         keys, vals = self._read(lambda txn: self._scan(txn, prefix))
-        rows = self._decode_rows(model_id, keys, vals)
-        return np.asarray(
-            [
-                _INDEX.unpack(k[len(prefix) :])[0]
-                for k, r in zip(keys, rows, strict=True)
-                if r is not None
-            ],
-            dtype=np.int64,
-        )
+        found, _ = self._decode_rows(model_id, keys, list(vals))
+        return _indices_of(keys, prefix)[found]
 
     def get_frames(
         self, fingerprint: str, model_id: str, tag: str, indices: Iterable[int]
@@ -286,7 +279,7 @@ class EmbeddingCache:
         def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
             return [_as_bytes(txn.get(key, db=self._frames)) for key in keys]
 
-        return _stack(self._decode_rows(model_id, keys, self._read(fetch)))
+        return self._decode_rows(model_id, keys, self._read(fetch))
 
     def frame_matrix(
         self, fingerprint: str, model_id: str, tag: str
@@ -298,13 +291,10 @@ class EmbeddingCache:
         """
         prefix = self.frame_prefix(fingerprint, model_id, tag)
         keys, vals = self._read(lambda txn: self._scan(txn, prefix))
-        rows = self._decode_rows(model_id, keys, vals)
-        good = [i for i, r in enumerate(rows) if r is not None]
-        if not good:
+        found, vectors = self._decode_rows(model_id, keys, list(vals))
+        if not found.any():
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        idx = np.asarray([_INDEX.unpack(keys[i][len(prefix) :])[0] for i in good], dtype=np.int64)
-        stacked: list[np.ndarray] = [r for r in rows if r is not None]
-        return idx, np.stack(stacked).astype(np.float32)
+        return _indices_of(keys, prefix)[found], vectors[found]
 
     def _scan(self, txn: lmdb.Transaction, prefix: bytes) -> tuple[list[bytes], list[bytes]]:
         """Every (key, value) of the frames db under ``prefix``, in key order."""
@@ -335,7 +325,7 @@ class EmbeddingCache:
                 txn.put(key, encode_vector(key, blob), db=self._texts)
 
         self._write(write)
-        self._forget_damage(self.text_key(model_id, p) for p in prompts)
+        self._after_write(model_id, (self.text_key(model_id, p) for p in prompts))
 
     def get_texts(self, model_id: str, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Look up prompt vectors; same return shape as :meth:`get_frames`."""
@@ -345,7 +335,7 @@ class EmbeddingCache:
         def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
             return [_as_bytes(txn.get(key, db=self._texts)) for key in keys]
 
-        return _stack(self._decode_rows(model_id, keys, self._read(fetch)))
+        return self._decode_rows(model_id, keys, self._read(fetch))
 
     # -- integrity: model records, checksums, damage reports -----------------------------------
 
@@ -395,35 +385,32 @@ class EmbeddingCache:
         return self._registry.legacy_dim(txn, model_id)
 
     def _decode_rows(
-        self, model_id: str, keys: Sequence[bytes], blobs: Sequence[bytes | None]
-    ) -> list[np.ndarray | None]:
-        """Decode stored values; damaged ones become None and are remembered for the report."""
+        self, model_id: str, keys: list[bytes], blobs: list[bytes | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Decode stored values; damaged ones read as missing and are remembered for the report.
+
+        Returns:
+            ``(found, vectors)``: a bool mask and a float32 matrix, NaN rows where not found.
+        """
         record = self.model_record(model_id)
         # Without a record (a cache from before records existed) the model's dimension is that of
         # its first vector found; rows of another size (stored by older versions from a broken
         # server) then read as damaged instead of breaking every score.
         dim = record.dim if record is not None else self._legacy_dim_of(model_id, blobs)
-        rows: list[np.ndarray | None] = []
-        damaged: list[bytes] = []
-        for key, blob in zip(keys, blobs, strict=True):
-            if blob is None:
-                rows.append(None)
-                continue
-            vec = decode_vector(key, blob, dim)
-            if vec is None:
-                damaged.append(key)
-            rows.append(vec)
-        self._damage.add(damaged)
-        return rows
+        found, vectors, damaged = decode_batch(keys, blobs, dim)
+        self._damage.add(keys[i] for i in damaged)
+        return found, vectors
 
     def _legacy_dim_of(self, model_id: str, blobs: Sequence[bytes | None]) -> int | None:
         if model_id not in self._legacy_dims:
             self._legacy_dims[model_id] = self.legacy_dim(model_id) or common_dim(blobs)
         return self._legacy_dims[model_id]
 
-    def _forget_damage(self, keys: Iterable[bytes]) -> None:
-        """Entries just rewritten are whole again."""
+    def _after_write(self, model_id: str, keys: Iterable[bytes]) -> None:
+        """Entries just rewritten are whole again; the model's record is now known for sure."""
         self._damage.forget(keys)
+        if model_id not in self._records:
+            self.model_record(model_id)  # later writes check the dimension in memory
 
     def text_dim(self, model_id: str) -> int | None:
         """The length of the prompt vectors cached for ``model_id``, or None if there are none.
@@ -462,12 +449,6 @@ def _as_bytes(value: bytes | memoryview | None) -> bytes | None:
     return None if value is None else bytes(value)
 
 
-def _stack(rows: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Turn decoded rows (None when missing) into a found-mask and a NaN-padded matrix."""
-    found = np.array([r is not None for r in rows], dtype=bool)
-    dim = next((len(r) for r in rows if r is not None), 0)
-    out = np.full((len(rows), dim), np.nan, dtype=np.float32)
-    for i, r in enumerate(rows):
-        if r is not None:
-            out[i] = r
-    return found, out
+def _indices_of(keys: list[bytes], prefix: bytes) -> np.ndarray:
+    """The frame indices encoded at the end of frame keys."""
+    return np.asarray([_INDEX.unpack(k[len(prefix) :])[0] for k in keys], dtype=np.int64)
