@@ -32,6 +32,7 @@ from clipvi_tui.core.library import entry_vectors, find_videos, scan_library
 from clipvi_tui.core.library_index import LibraryIndexer, LibraryProgress, VideoIndexed
 from clipvi_tui.core.search import VideoVectors
 from clipvi_tui.core.similarity import sampled_vectors
+from clipvi_tui.core.validation import ModelGate
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -132,6 +133,7 @@ def index_library(
         )
         if any(e.error is None and e.cached < e.total for e in entries):
             prepare_servers(client)
+            ModelGate(client, cache).ensure()  # the server's model must be the cached one
         t0 = time.monotonic()
         with cancel_on_sigint(runner), notes_above(bar, client):
             results = runner.run()

@@ -249,10 +249,13 @@ class EmbeddingCache:
         prefix = self.frame_prefix(fingerprint, model_id, tag)
 
         def write(txn: lmdb.Transaction) -> None:
+            self._claim_dim(txn, model_id, blobs)
             for k, blob in zip(indices, blobs, strict=True):
-                txn.put(prefix + _INDEX.pack(int(k)), blob.tobytes(), db=self._frames)
+                key = prefix + _INDEX.pack(int(k))
+                txn.put(key, encode_vector(key, blob), db=self._frames)
 
         self._write(write)
+        self._after_write(model_id, (prefix + _INDEX.pack(int(k)) for k in indices))
 
     def frame_indices(self, fingerprint: str, model_id: str, tag: str) -> np.ndarray:
         """All cached frame indices of one video/model/preprocessing, ascending."""
@@ -417,15 +420,8 @@ class EmbeddingCache:
 
         Every vector of one model has this length, so it is what imported vectors must match.
         """
-        prefix = f"{model_id}|".encode()
-
-        def first(txn: lmdb.Transaction) -> int | None:
-            cur = txn.cursor(db=self._texts)
-            if cur.set_range(prefix) and bytes(cur.key()).startswith(prefix):
-                return len(bytes(cur.value())) // VECTOR_DTYPE.itemsize
-            return None
-
-        return self._read(first)
+        record = self.model_record(model_id)
+        return record.dim if record is not None else self.legacy_dim(model_id)
 
     def stats(self) -> dict[str, int]:
         """Entry counts and sizes, for ``--verbose`` output and benchmarks."""

@@ -293,7 +293,7 @@ class InferenceEmbeddingClient:
                 if not err.transient or isinstance(err, ServerTimeout) or attempt == self.retries:
                     raise err from exc
                 if isinstance(err, ServerUnreachable) and await asyncio.to_thread(
-                    _nothing_listens, self.api_url
+                    nothing_listens, self.api_url
                 ):
                     raise err from exc
                 log.debug("retrying after %s (attempt %d)", err, attempt + 1)
@@ -371,7 +371,7 @@ class InferenceEmbeddingClient:
             return self._loop
 
 
-def _nothing_listens(api_url: str) -> bool:
+def nothing_listens(api_url: str) -> bool:
     """True when the server's port refuses connections (the server is gone, not just slow)."""
     return probe_server(api_url, timeout=1.0) == "connection refused"
 

@@ -36,7 +36,7 @@ from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import EmbeddingClient, EmbeddingError
 from clipvi_tui.core.failures import EmbeddingCancelled
 from clipvi_tui.core.similarity import ScoreTable, score_table
-from clipvi_tui.core.validation import check_vectors
+from clipvi_tui.core.validation import check_vectors, server_of
 from clipvi_tui.core.video import VideoReader, downscale, fingerprint, probe, sample_indices
 
 # Longest pause between retries while the server is down (the app keeps trying forever).
@@ -370,7 +370,7 @@ class Indexer:
                 vectors = check_vectors(
                     self.client.embed_images(batch.frames),
                     len(batch.frames),
-                    server=getattr(self.client, "api_url", None),
+                    server=server_of(self.client),
                     model_id=self.client.model_id,
                 )
             except EmbeddingError as exc:
@@ -497,7 +497,7 @@ def prompt_vectors(
         fresh = check_vectors(
             client.embed_texts(missing),
             len(missing),
-            server=getattr(client, "api_url", None),
+            server=server_of(client),
             model_id=client.model_id,
         )
         cache.put_texts(client.model_id, missing, fresh)

@@ -39,6 +39,15 @@ RESOLVE_HINT = (
 )
 
 
+def server_of(client: object) -> str | None:
+    """How messages name the server(s) behind ``client`` (None for a non-HTTP backend)."""
+    url = getattr(client, "api_url", None)
+    if url:
+        return str(url)
+    urls = getattr(client, "api_urls", None) or []
+    return ", ".join(urls) if urls else None
+
+
 def _where(server: str | None) -> str:
     return f"Inference server at {server}" if server else "the embedding backend"
 
@@ -204,7 +213,7 @@ class ModelGate:
         """Guard ``client`` writing into ``cache``; ``server`` names it in messages."""
         self.client = client
         self.cache = cache
-        self.server = server if server is not None else getattr(client, "api_url", None)
+        self.server = server if server is not None else server_of(client)
         self._lock = threading.Lock()
         self._verified = False
         self._failure: EmbeddingError | None = None
