@@ -564,7 +564,9 @@ class ServerPool:
                 member.failures = max(member.failures, self.retries + 1)
             member.retry_at = time.monotonic() + delay
             member.error = exc
-            if member.state != DOWN:
+            if member.state != DOWN and len(self._members) > 1:
+                # With one server there is nothing to set it aside for: the call's own error
+                # (or the app's status) says it; a note first would say the same line twice.
                 others = sum(m.state in (NEW, UP) for m in self._members if m is not member)
                 where = f"; {others} other server(s) carry on" if others else ""
                 note = f"{member.spec.url} set aside ({exc}){where}"

@@ -32,6 +32,7 @@ import pytest
 from clipvi_tui.server.serve import free_port
 from tests.conftest import InferenceServer
 from tests.support.badserver import BadServer, Reply, ReplyFn, answer_with, hang_after
+from tests.support.faults import cli_options
 from tests.support.legacy_cache import overwrite_head, snapshot
 from tests.support.videos import write_coded_video
 
@@ -234,10 +235,10 @@ CASES: list[Case] = [
         r"api_url must start with http",
     ),
     Case(
-        "config api_url list",
-        cfg("api_url: [http://x]\n", server=False),
+        "config api_url mapping",
+        cfg("api_url: {host: x}\n", server=False),
         2,
-        r"api_url must be a URL",
+        r"api_url must be a URL or a list of URLs, not a mapping",
     ),
     Case("config prompts number", cfg("CLIP: 5\n"), 2, r"CLIP \(the prompts\) .* not 5"),
     Case("config prompt not text", cfg("CLIP: [red, 5]\n"), 2, r"CLIP .* 5 is not text"),
@@ -444,7 +445,7 @@ CASES: list[Case] = [
     ),
     Case(
         "nothing listens",
-        lambda e: ["index", str(e.other), *e.real(), "--api-url", e.bad_url],
+        lambda e: ["index", str(e.other), *cli_options(e.bad_url, e.cache)],
         3,
         r"cannot reach the Inference server at .* \(connection refused\).*clipvi-tui serve",
         prepare=lambda e: setattr(e, "bad_url", f"http://127.0.0.1:{free_port()}"),
