@@ -9,7 +9,10 @@ there; ``esc`` in the player goes back to the list.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import signal
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -26,6 +29,9 @@ from clipvi_tui.screens.dialogs import HelpScreen, help_rows
 from clipvi_tui.screens.library import LibraryConfig, LibraryScreen
 from clipvi_tui.screens.player import PlayerScreen
 from clipvi_tui.widgets.commands import KeyCommands
+
+# Signals that end the app the way `q` does (SIGHUP: the terminal or SSH session went away).
+QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class ClipviApp(App[int]):
@@ -55,6 +61,7 @@ class ClipviApp(App[int]):
         info: VideoInfo | None = None,
         library: list[Path] | None = None,
         library_root: Path | None = None,
+        handle_signals: bool = False,
     ) -> None:
         """Prepare the app; nothing runs until ``run()``/``run_test()``.
 
@@ -68,6 +75,8 @@ class ClipviApp(App[int]):
             info: the probed video metadata, if the caller already has it.
             library: open on this list of videos instead of one video.
             library_root: the folder the library was found in (for display).
+            handle_signals: quit cleanly on SIGTERM and SIGHUP, as ``q`` does (the launcher
+                sets it; tests running several apps in one process leave it off).
 
         Raises:
             VideoError: if the video cannot be opened.
@@ -78,6 +87,7 @@ class ClipviApp(App[int]):
         self.graphics = graphics
         self.client_factory = client_factory or default_client_factory(settings)
         self.start_server = start_server
+        self.handle_signals = handle_signals
         self.player: PlayerScreen | None = None
         self.library: LibraryScreen | None = None
         if library is not None:
@@ -110,8 +120,13 @@ class ClipviApp(App[int]):
                 yield command
 
     def on_mount(self) -> None:
-        """Show the player, or the library."""
+        """Show the player (or the library); with ``handle_signals``, quit on SIGTERM/SIGHUP."""
         self.push_screen(self.library or self.player)  # type: ignore[arg-type]
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in QUIT_SIGNALS:
+                with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+                    loop.add_signal_handler(sig, self._quit_on_signal, sig)
 
     # -- library ------------------------------------------------------------------------------
 
@@ -128,6 +143,16 @@ class ClipviApp(App[int]):
         )
         self.player = PlayerScreen(config)
         self.push_screen(self.player)
+
+    def _quit_on_signal(self, sig: int) -> None:
+        """SIGTERM/SIGHUP: everything ``q`` does (workers, server, terminal), exit 128+sig.
+
+        Without this Python dies at once and leaves the terminal in the alternate screen with
+        mouse reporting on and the cursor hidden, and an embedded server running.
+        """
+        if self.player is not None:
+            self.player.shutdown()
+        self.exit(return_code=128 + int(sig))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``back_to_library`` exists only in a player opened from the library."""

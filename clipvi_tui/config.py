@@ -4,13 +4,19 @@ Precedence, highest first: command line > environment > config.yaml > defaults.
 
 config.yaml keeps the original app's keys (``roboflow_api_key``, ``video_path``, ``CLIP``: the
 prompts) and adds ``api_url`` (one URL or a list of servers), ``batch_size`` and
-``max_in_flight``, ``clip_version``, ``sample_fps``, ``cache_dir``, ``graphics``,
-``server``, ``model_dir``, ``autoplay`` (the app starts playing; ``--paused`` overrides),
+``max_in_flight``, ``clip_version``, ``sample_fps``, ``cache_dir``, ``graphics``, ``server``,
+``model_dir``, ``timeout``, ``autoplay`` (the app starts playing; ``--paused`` overrides),
 ``restore_session`` (reopen a video with its last prompts; ``--fresh`` overrides), and the
 defaults of finding moments (``view``, ``smooth_s``, ``threshold``, ``thresholds``,
 ``max_gap_s``, ``min_length_s``, ``pad_s``, ``presence_floor``, ``spike_k``,
 ``baseline_prompts``, ``search_k``). The file is found at ``--config``, else ``./config.yaml``,
 else ``<user config dir>/clipvi-tui/config.yaml``.
+
+Every value is checked for its type as well as its range, wherever it comes from: a YAML list
+where a number belongs (``sample_fps: [1]``), a boolean (``sample_fps: true``), a mapping as the
+API key, a file that is not UTF-8 — each is a :class:`ConfigError` naming the key and what it
+wants. An unknown key is not fatal: it becomes a warning in :attr:`Settings.warnings` naming the
+closest known key, and the run goes on.
 
 Each setting is one row of :data:`FIELDS` (name, config keys, environment variable, parser):
 adding a setting means adding a row and a :class:`Settings` attribute.
@@ -18,6 +24,8 @@ adding a setting means adding a row and a :class:`Settings` attribute.
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +45,9 @@ from clipvi_tui.core.views import VIEWS
 APP_NAME = "clipvi-tui"
 GRAPHICS_CHOICES = ("auto", "kitty", "sixel", "halfcell", "unicode")
 SERVER_CHOICES = ("auto", "external")
+# Seconds one request to the Inference server may take (``timeout:``), and its allowed range.
+DEFAULT_TIMEOUT_S = 30.0
+MAX_TIMEOUT_S = 3600.0
 
 
 class ConfigError(Exception):
@@ -69,6 +80,7 @@ class Settings:
     model_dir: Path | None = None
     autoplay: bool = True
     restore_session: bool = True
+    timeout: float = DEFAULT_TIMEOUT_S
     config_path: Path | None = None
     # -- finding moments (defaults of the app's keys and of export --segments / search) --
     view: str = "raw"
@@ -82,6 +94,8 @@ class Settings:
     spike_k: float = 5.0
     baseline_prompts: list[str] = field(default_factory=lambda: list(DEFAULT_BASELINE_PROMPTS))
     search_k: int = 10
+    # One line each, e.g. an unknown config key; printed by the CLI, notified by the app.
+    warnings: list[str] = field(default_factory=list)
 
     def moment_settings(self) -> MomentSettings:
         """The settings of finding moments, as the core takes them."""
@@ -142,6 +156,29 @@ class Field:
     path: bool = False  # a path, taken relative to the config file's folder
 
 
+def _kind(value: Any) -> str:
+    """How a wrong value is named in a message: ``a list``, ``true``, ``'fast'``…"""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple, set)):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def _text(name: str, value: Any, wants: str) -> str:
+    """``value`` as text; YAML lists, mappings and booleans are refused, numbers are accepted."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ConfigError(f"{name} must be {wants}, not {_kind(value)}")
+
+
 def _url(value: Any) -> str:
     """The first server's URL; a list (YAML, repeated --api-url, comma-separated) is checked whole
     here and expanded into ``Settings.servers`` by :func:`_validate`."""
@@ -152,7 +189,7 @@ def _server_list(
     value: Any, batch_size: int | None = None, flight: int | None = None
 ) -> list[ServerSpec]:
     if not isinstance(value, (str, list, tuple)):
-        raise ConfigError(f"api_url must be a URL or a list of URLs, not {value!r}")
+        raise ConfigError(f"api_url must be a URL or a list of URLs, not {_kind(value)}")
     try:
         return server_specs(value, batch_size=batch_size, max_in_flight=flight)
     except ValueError as exc:
@@ -161,6 +198,8 @@ def _server_list(
 
 def _positive_int(name: str) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
+        if isinstance(value, (bool, list, dict)):
+            raise ConfigError(f"{name} must be a whole number, not {_kind(value)}")
         try:
             return positive_int(name, value)
         except ValueError as exc:
@@ -170,35 +209,88 @@ def _positive_int(name: str) -> Callable[[Any], int]:
 
 
 def _api_key(value: Any) -> Any:
-    return str(value) if value else _UNSET
+    if isinstance(value, str) and not value.strip():
+        return _UNSET
+    return _text("roboflow_api_key", value, "text (your Roboflow API key)").strip()
 
 
 def _clip_version(value: Any) -> str:
-    text = str(value).strip()
+    if not isinstance(value, str):
+        raise ConfigError(f"clip_version must be text like ViT-B-16, not {_kind(value)}")
+    text = value.strip()
     if not text:
-        raise ConfigError("clip_version must not be empty")
+        raise ConfigError("clip_version must not be empty (e.g. ViT-B-16)")
     return text
 
 
 def _sample_fps(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ConfigError(f"sample_fps must be a positive number or 'all', not {_kind(value)}")
+    text = str(value).strip().lower()
+    if text not in ("all", "every"):
+        try:
+            rate = float(text)
+        except ValueError:
+            rate = math.nan
+        # 0 and -0 used to mean "every frame" by accident; say 'all' for that.
+        if not math.isfinite(rate) or rate <= 0:
+            raise ConfigError(
+                f"sample_fps must be a positive number of frames per second, or 'all' for "
+                f"every frame, not {_kind(value)}"
+            )
     try:
-        return parse_sample_fps(value)
+        return parse_sample_fps(text)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
 
+def _timeout(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ConfigError(f"timeout must be a number of seconds, not {_kind(value)}")
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        seconds = math.nan
+    if not (0 < seconds <= MAX_TIMEOUT_S):
+        raise ConfigError(
+            f"timeout must be seconds between 0 and {MAX_TIMEOUT_S:g} (default "
+            f"{DEFAULT_TIMEOUT_S:g}), not {_kind(value)}"
+        )
+    return seconds
+
+
+def _path_of(name: str, value: Any) -> Path:
+    text = _text(name, value, "a path")
+    if not text.strip():
+        raise ConfigError(f"{name} must not be empty")
+    if "://" in text:  # Path would quietly turn "http://host/a.mp4" into "http:/host/a.mp4"
+        raise ConfigError(f"{name} must be a local path, not a URL ({text})")
+    return Path(text).expanduser()
+
+
 def _path(value: Any) -> Path:
-    return Path(str(value)).expanduser()
+    return _path_of("cache_dir", value)
 
 
-def _optional_path(value: Any) -> Any:
-    return Path(str(value)).expanduser() if value else _UNSET
+def _optional_path_of(name: str) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return _UNSET
+        return _path_of(name, value)
+
+    return parse
 
 
 def _prompts(value: Any) -> list[str]:
     prompts = [value] if isinstance(value, str) else value
-    if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
-        raise ConfigError("CLIP (the prompts) must be a list of strings")
+    if not isinstance(prompts, list):
+        raise ConfigError(f"CLIP (the prompts) must be a list of text, not {_kind(value)}")
+    bad = [p for p in prompts if not isinstance(p, str)]
+    if bad:
+        raise ConfigError(
+            f"CLIP (the prompts) must be a list of text; {_kind(bad[0])} is not text "
+            "(put quotes around it)"
+        )
     # Ensembles ("a dog|a puppy") are kept in one spelling, "a dog | a puppy".
     return _unique([canonical_prompt(p) for p in prompts if canonical_prompt(p)])
 
@@ -221,7 +313,9 @@ def _flag(name: str) -> Callable[[Any], bool]:
 
 def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
-        text = str(value).strip().lower()
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {_kind(value)}")
+        text = value.strip().lower()
         if text not in choices:
             raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {text!r}")
         return text
@@ -235,17 +329,20 @@ FIELDS: tuple[Field, ...] = (
     Field("clip_version", ("clip_version",), "CLIPVI_CLIP_VERSION", _clip_version),
     Field("sample_fps", ("sample_fps",), "CLIPVI_SAMPLE_FPS", _sample_fps),
     Field("cache_dir", ("cache_dir",), "CLIPVI_CACHE_DIR", _path, path=True),
-    Field("video_path", ("video_path",), None, _optional_path, path=True),
+    Field("video_path", ("video_path",), None, _optional_path_of("video_path"), path=True),
     Field("prompts", ("CLIP", "prompts"), None, _prompts),
     Field("graphics", ("graphics",), "CLIPVI_GRAPHICS", _choice("graphics", GRAPHICS_CHOICES)),
     Field("server", ("server",), "CLIPVI_SERVER", _choice("server", SERVER_CHOICES)),
-    Field("model_dir", ("model_dir",), "CLIPVI_MODEL_DIR", _optional_path, path=True),
+    Field(
+        "model_dir", ("model_dir",), "CLIPVI_MODEL_DIR", _optional_path_of("model_dir"), path=True
+    ),
     Field("batch_size", ("batch_size",), "CLIPVI_BATCH_SIZE", _positive_int("batch_size")),
     Field(
         "max_in_flight", ("max_in_flight",), "CLIPVI_MAX_IN_FLIGHT", _positive_int("max_in_flight")
     ),
     Field("autoplay", ("autoplay",), "CLIPVI_AUTOPLAY", _flag("autoplay")),
     Field("restore_session", ("restore_session",), None, _flag("restore_session")),
+    Field("timeout", ("timeout",), "CLIPVI_TIMEOUT", _timeout),
 )
 
 # -- the settings of finding moments --------------------------------------------------------
@@ -351,6 +448,8 @@ def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
     """
     if explicit is not None:
         p = Path(explicit).expanduser()
+        if p.is_dir():
+            raise ConfigError(f"config {p} is a folder, not a file (give the config.yaml in it)")
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
         return p
@@ -360,31 +459,54 @@ def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
     return None
 
 
-def read_config(path: Path) -> dict[str, Any]:
+def read_config(path: Path, warnings: list[str] | None = None) -> dict[str, Any]:
     """Parse a config.yaml into a dict of known keys.
 
+    Args:
+        path: the file.
+        warnings: unknown keys are dropped and reported here (one line each).
+
     Raises:
-        ConfigError: on YAML errors, a non-mapping document or unknown keys.
+        ConfigError: if the file cannot be read, is not UTF-8, not YAML or not a mapping.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.start + 1].hex()
+        raise ConfigError(
+            f"config {path} is not UTF-8 text (byte 0x{bad} at offset {exc.start}): "
+            "save it as UTF-8"
+        ) from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise ConfigError(f"config {path} is not valid YAML{where}") from None
+    except RecursionError:
+        raise ConfigError(f"config {path} is nested too deeply to be a config file") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config {path} must be a mapping of keys to values")
-    unknown = sorted(set(map(str, data)) - KNOWN_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"config {path}: unknown key(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(KNOWN_KEYS))}"
-        )
-    return data
+    known: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(key, str) and key in KNOWN_KEYS:
+            known[key] = value
+        elif warnings is not None:
+            warnings.append(unknown_key_warning(path, key))
+    return known
+
+
+def unknown_key_warning(path: Path, key: Any) -> str:
+    """``config X: unknown key 'sampel_fps' ignored (did you mean 'sample_fps'?)``."""
+    text = str(key)
+    by_lower = {k.lower(): k for k in KNOWN_KEYS}
+    close = difflib.get_close_matches(text.lower(), list(by_lower), n=1, cutoff=0.6)
+    hint = f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
+    return f"config {path}: unknown key {text!r} ignored{hint}"
 
 
 def _from_file(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
@@ -395,8 +517,10 @@ def _from_file(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
             continue
         f = FIELD_BY_KEY[str(key)]
         if f.path:
-            p = Path(str(value)).expanduser()
-            value = p if p.is_absolute() else base / p
+            parsed = f.parse(value)
+            if parsed is _UNSET:
+                continue
+            value = parsed if parsed.is_absolute() else base / parsed
         out[f.name] = value
     return out
 
@@ -418,15 +542,18 @@ def load_settings(
     env = os.environ if env is None else env
     path = find_config(cli.pop("config", None))
     merged: dict[str, Any] = {}
+    warnings: list[str] = []
     if path is not None:
-        merged.update(_from_file(read_config(path), path.resolve().parent))
+        merged.update(_from_file(read_config(path, warnings), path.resolve().parent))
     for var, name in ENV_KEYS.items():
         if env.get(var):
             merged[name] = env[var]
     for name, value in cli.items():
         if value is not None and value != []:
             merged[name] = value
-    return _validate(merged, path)
+    settings = _validate(merged, path)
+    settings.warnings = warnings
+    return settings
 
 
 def _validate(raw: dict[str, Any], path: Path | None) -> Settings:

@@ -77,7 +77,7 @@ def launch(settings: Settings, video: Path) -> int:
 
     from clipvi_tui.app import ClipviApp
 
-    return run_app(ClipviApp(settings, video, graphics=mode, info=info))
+    return run_app(ClipviApp(settings, video, graphics=mode, info=info, handle_signals=True))
 
 
 def launch_library(settings: Settings, videos: list[Path], root: Path | None) -> int:
@@ -97,7 +97,10 @@ def launch_library(settings: Settings, videos: list[Path], root: Path | None) ->
     from clipvi_tui.app import ClipviApp
 
     with serving(settings, say=print):
-        return run_app(ClipviApp(settings, graphics=mode, library=videos, library_root=root))
+        app = ClipviApp(
+            settings, graphics=mode, library=videos, library_root=root, handle_signals=True
+        )
+        return run_app(app)
 
 
 def prepare_terminal(settings: Settings) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clipvi_tui.cli.errors import EXIT_OK, UsageError
+from clipvi_tui.cli.inputs import local_video, refuse_url
 
 if TYPE_CHECKING:
     from clipvi_tui.config import Settings
@@ -22,6 +23,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     from clipvi_tui.cli.moments import apply_thresholds, moment_overrides
     from clipvi_tui.config import load_settings
 
+    video = getattr(args, "video", None)
+    if isinstance(video, list):  # `index PATH...`: one path is a video, more are a library
+        video = video[0] if len(video) == 1 else None
+    if video:
+        refuse_url(video)  # before it becomes a (mangled) path in the settings
     settings = load_settings(
         {
             "config": args.config,
@@ -31,11 +37,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
             "sample_fps": args.sample_fps,
             "cache_dir": args.cache_dir,
             "prompts": args.prompts,
-            "video_path": getattr(args, "video", None),
+            "video_path": video,
             "server": args.server,
             "model_dir": args.model_dir,
             "batch_size": args.batch_size,
             "max_in_flight": args.max_in_flight,
+            "timeout": args.timeout,
             **({"graphics": args.graphics} if getattr(args, "graphics", None) else {}),
             **moment_overrides(args),
             # App-only switches: given, they override config.yaml; absent, they say nothing.
@@ -47,17 +54,25 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def video_of(settings: Settings) -> Path:
-    """The video to work on.
+def settings_with_warnings(args: argparse.Namespace) -> Settings:
+    """:func:`settings_from`, printing its warnings (unknown config keys) on stderr."""
+    settings = settings_from(args)
+    for warning in settings.warnings:
+        print(f"clipvi-tui: warning: {warning}", file=sys.stderr)
+    return settings
+
+
+def video_of(settings: Settings, raw: str | None = None) -> Path:
+    """The video to work on: VIDEO as typed (``raw``), else ``video_path`` from the settings.
 
     Raises:
-        UsageError: if none is given or the file does not exist.
+        UsageError: if none is given, it is a URL, a folder, or does not exist.
     """
+    if raw is not None:
+        return local_video(raw)
     if settings.video_path is None:
         raise UsageError("no video given (pass VIDEO or set video_path in config.yaml)")
-    if not settings.video_path.is_file():
-        raise UsageError(f"video not found: {settings.video_path}")
-    return Path(settings.video_path)
+    return local_video(str(settings.video_path))
 
 
 def run_index_command(args: argparse.Namespace) -> int:
@@ -69,10 +84,10 @@ def run_index_command(args: argparse.Namespace) -> int:
     paths = list(args.video or [])
     if wants_library(paths):  # several paths, a folder or a glob
         library_args = argparse.Namespace(**{**vars(args), "video": None})
-        return run_library_index_command(paths, args.jobs, settings_from(library_args))
+        return run_library_index_command(paths, args.jobs, settings_with_warnings(library_args))
     args.video = paths[0] if paths else None
-    settings = settings_from(args)
-    video = video_of(settings)
+    settings = settings_with_warnings(args)
+    video = video_of(settings, args.video)
     with serving(settings, say=lambda m: print(m, file=sys.stderr)):
         result = run_index(settings, video, settings.prompts)
     rate = result.embedded_now / result.seconds if result.seconds > 0 else 0.0
@@ -90,8 +105,8 @@ def run_export_command(args: argparse.Namespace) -> int:
     from clipvi_tui.cli.indexing import make_client, scores_for
     from clipvi_tui.server.embedded import serving
 
-    settings = settings_from(args)
-    video = video_of(settings)
+    settings = settings_with_warnings(args)
+    video = video_of(settings, args.video)
     scores_wanted = not args.vectors or bool(args.prompts)
     if scores_wanted and not settings.prompts:
         raise UsageError("export needs at least one prompt (-p PROMPT or CLIP in config.yaml)")
@@ -143,7 +158,7 @@ def run_search_command(args: argparse.Namespace) -> int:
     """``clipvi-tui search``: the k best moments for a text (or a frame) across videos."""
     from clipvi_tui.cli.moments import run_search
 
-    return run_search(args, settings_from(args))
+    return run_search(args, settings_with_warnings(args))
 
 
 def run_import_vectors_command(args: argparse.Namespace) -> int:
@@ -162,6 +177,8 @@ def run_serve_command(args: argparse.Namespace) -> int:
     from clipvi_tui.server.serve import serve
 
     settings = load_settings({"config": args.config})
+    for warning in settings.warnings:
+        print(f"clipvi-tui: warning: {warning}", file=sys.stderr)
     model_dir = Path(args.model_dir) if args.model_dir else settings.model_dir
     extra: dict[str, Path] = {}
     for item in args.extra_model:
@@ -169,6 +186,13 @@ def run_serve_command(args: argparse.Namespace) -> int:
         if not sep or not version or not folder:
             raise UsageError(f"--extra-model wants VERSION=DIR, not {item!r}")
         extra[version] = Path(folder)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"clipvi-tui: warning: serving on {args.host}, not only this machine: anyone who "
+            f"can reach port {args.port} can use the server; the default --host 127.0.0.1 "
+            "keeps it local",
+            file=sys.stderr,
+        )
     serve(
         host=args.host,
         port=args.port,
@@ -188,11 +212,11 @@ def run_app_command(args: argparse.Namespace) -> int:
         from clipvi_tui.launcher import launch_library
 
         folder = Path(args.video).expanduser()
-        settings = settings_from(argparse.Namespace(**{**vars(args), "video": None}))
+        settings = settings_with_warnings(argparse.Namespace(**{**vars(args), "video": None}))
         videos = find_videos([args.video])
         return launch_library(settings, videos, folder.resolve() if folder.is_dir() else None)
-    settings = settings_from(args)
-    video = video_of(settings)
+    settings = settings_with_warnings(args)
+    video = video_of(settings, args.video)
     from clipvi_tui.launcher import launch
 
     return launch(settings, video)

@@ -1,4 +1,10 @@
-"""Export formats of per-frame scores: CSV and JSON (times are the frames' own, in seconds)."""
+"""Export formats of per-frame scores: CSV and JSON (times are the frames' own, in seconds).
+
+Text cells of the CSV (the prompts in the header) that start with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return get a leading ``'``: spreadsheets would run them as formulas
+("formula injection"), and the apostrophe is how they mark a cell as text. Numbers are never
+escaped (a negative cosine stays ``-0.123456``); JSON keeps every prompt verbatim.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +22,21 @@ def format_csv(table: ScoreTable) -> str:
     """CSV: ``frame,time_s,<prompt>,...``; one row per sampled frame; cosine to 6 decimals."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["frame", "time_s", *table.prompts])
+    writer.writerow(["frame", "time_s", *(spreadsheet_safe(p) for p in table.prompts)])
     for row, (frame, seconds) in enumerate(zip(table.frames, table.times, strict=True)):
         values = [
             "" if np.isnan(v) else f"{v:.6f}" for v in table.scores[row]
         ]  # empty = not embedded
         writer.writerow([int(frame), f"{seconds:.6f}", *values])
     return buf.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def format_json(table: ScoreTable, video: Path, model: str, sample_fps: float | None) -> str:

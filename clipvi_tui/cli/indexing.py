@@ -2,6 +2,11 @@
 
 Progress goes to stderr; ``cli.errors`` turns the exceptions into one-line messages and exit
 codes. Benchmarks and integration tests call these functions directly.
+
+Before anything is sent, a run that needs the server checks that one answers (failing in two
+seconds, not after a minute of retries) and that its model is the one the cache holds under the
+same name (:func:`~clipvi_tui.core.validation.verify_model`). Damaged cache entries found on the
+way are reported once, as a warning, and embedded again.
 """
 
 from __future__ import annotations
@@ -16,21 +21,24 @@ from typing import TextIO
 
 import numpy as np
 
-from clipvi_tui.cli.errors import IndexingFailed, Interrupted
+from clipvi_tui.cli.errors import IndexingFailed, IndexStopped, Interrupted
 from clipvi_tui.cli.progress import ProgressBar, cancel_on_sigint
 from clipvi_tui.config import Settings
 from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import (
-    BadRequest,
     EmbeddingClient,
     ServerUnreachable,
-    server_answers,
 )
+from clipvi_tui.core.failures import PromptTooLong, ServerTimeout, probe_server
 from clipvi_tui.core.indexer import Indexer, Progress, cached_scores, prompt_vectors
 from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
 from clipvi_tui.core.servers import ServerPool
 from clipvi_tui.core.similarity import ScoreTable
+from clipvi_tui.core.validation import ModelGate
 from clipvi_tui.core.video import VideoInfo
+
+# How long the "is anything there?" check waits before saying the server timed out.
+REACHABLE_TIMEOUT_S = 2.0
 
 
 def make_client(settings: Settings, on_event: Callable[[str], None] | None = None) -> ServerPool:
@@ -45,6 +53,7 @@ def make_client(settings: Settings, on_event: Callable[[str], None] | None = Non
         settings.server_specs(),
         api_key=settings.api_key,
         clip_version=settings.clip_version,
+        timeout=settings.timeout,
         on_event=on_event or say_on_stderr,
     )
 
@@ -97,22 +106,26 @@ def prepare_servers(client: EmbeddingClient) -> None:
 def checked_prompt_vectors(
     client: EmbeddingClient, cache: EmbeddingCache, prompts: list[str]
 ) -> np.ndarray:
-    """Like :func:`prompt_vectors`, but a rejected prompt is named in the error.
+    """Like :func:`prompt_vectors`, but a prompt over the token limit is named in the error.
+
+    Only the server's token-limit answer is reported as one; any other rejection keeps its
+    own message (status and URL).
 
     Raises:
-        BadRequest: naming the first prompt the server rejected (e.g. over 77 tokens).
+        PromptTooLong: naming the first prompt the server found too long.
     """
     try:
         return prompt_vectors(client, cache, prompts)
-    except BadRequest as exc:
+    except PromptTooLong as exc:
         for p in prompts:
             try:
                 prompt_vectors(client, cache, [p])
-            except BadRequest:
+            except PromptTooLong:
                 short = p if len(p) <= 40 else p[:37] + "..."
-                raise BadRequest(
-                    f"prompt {short!r} was rejected by the server; CLIP prompts must fit in "
-                    "77 tokens (about 50-60 words)"
+                raise PromptTooLong(
+                    f"prompt {short!r} was rejected by the server as too long; CLIP prompts "
+                    "must fit in 77 tokens (about 50-60 words)",
+                    status=exc.status,
                 ) from exc
         raise
 
@@ -121,13 +134,38 @@ def ensure_reachable(client: EmbeddingClient) -> None:
     """Fail at once, not after a minute of retries, when no server answers at all.
 
     Raises:
-        ServerUnreachable: if the client has an ``api_url`` and nothing answers there.
+        ServerUnreachable: if the client has an ``api_url`` and nothing answers there
+            (:class:`ServerTimeout` when something accepted the connection but never answered).
     """
     urls = getattr(client, "api_urls", None) or [getattr(client, "api_url", None)]
     urls = [u for u in urls if u]
-    if urls and not any(server_answers(u, timeout=2.0) for u in urls):
-        where = urls[0] if len(urls) == 1 else f"any of {', '.join(urls)}"
-        raise ServerUnreachable(f"cannot reach the Inference server at {where}")
+    if not urls:
+        return
+    reasons = {}
+    for url in urls:
+        reason = probe_server(url, timeout=REACHABLE_TIMEOUT_S)
+        if reason is None:
+            return
+        reasons[url] = reason
+    where = urls[0] if len(urls) == 1 else f"any of {', '.join(urls)}"
+    if all(r.startswith("timed out") for r in reasons.values()):
+        raise ServerTimeout(
+            f"Inference server at {where} did not answer within {REACHABLE_TIMEOUT_S:g} s "
+            "(timed out: something accepts connections there but does not answer)"
+        )
+    why = reasons[urls[0]] if len(urls) == 1 else "; ".join(f"{u}: {r}" for u, r in reasons.items())
+    raise ServerUnreachable(f"cannot reach the Inference server at {where} ({why})")
+
+
+def warn_damage(cache: EmbeddingCache, say: Callable[[str], object]) -> None:
+    """Say once how many damaged cache entries were found (they are embedded again)."""
+    damaged = cache.take_damage_report()
+    if damaged:
+        say(
+            f"clipvi-tui: warning: {damaged} damaged entr{'y' if damaged == 1 else 'ies'} in "
+            f"the cache at {cache.directory} failed their checksum; treated as missing and "
+            "embedded again"
+        )
 
 
 def text_vectors(settings: Settings, client: EmbeddingClient, prompts: list[str]) -> np.ndarray:
@@ -142,6 +180,7 @@ def text_vectors(settings: Settings, client: EmbeddingClient, prompts: list[str]
         found, _ = cache.get_texts(client.model_id, texts)
         if not found.all():
             ensure_reachable(client)
+            ModelGate(client, cache).ensure()  # the server's model must be the cached one
         return ensemble_vectors(prompts, lambda parts: checked_prompt_vectors(client, cache, parts))
 
 
@@ -177,18 +216,22 @@ def run_index(
     client = client or make_client(settings)
     # An ensemble ("a dog | a puppy") is embedded and cached part by part.
     texts = list(dict.fromkeys(part for p in prompts for part in prompt_parts(p)))
+    # sys.stderr is looked up now, not at import: tests and callers may have replaced it.
+    err = stderr or sys.stderr
+
+    def say(line: str) -> None:
+        print(line, file=err, flush=True)
+
     with EmbeddingCache(settings.cache_dir) as cache:
-        if texts:
-            found, _ = cache.get_texts(client.model_id, texts)
-            if not found.all():
-                ensure_reachable(client)
-            checked_prompt_vectors(client, cache, texts)
-        # sys.stderr is looked up now, not at import: tests and callers may have replaced it.
-        bar = (
-            None
-            if quiet
-            else ProgressBar(stderr or sys.stderr, video.name, servers=servers_label(client))
-        )
+        gate = ModelGate(client, cache)
+
+        def need_server() -> None:
+            if not gate.verified:
+                prepare_servers(client)  # one answers; several agree with each other
+                gate.ensure()
+
+        bar = None if quiet else ProgressBar(err, video.name, servers=servers_label(client))
+        # The video first: a file that is not a video is the user's to fix, before any server.
         indexer = Indexer(
             video,
             client,
@@ -196,17 +239,28 @@ def run_index(
             sample_fps=settings.sample_fps,
             on_progress=bar.update if bar else None,
         )
+        if texts:
+            found, _ = cache.get_texts(client.model_id, texts)
+            if not found.all():
+                need_server()
+            checked_prompt_vectors(client, cache, texts)
+        warn_damage(cache, say)
         before = indexer.done
         if before < indexer.total:
-            prepare_servers(client)
+            need_server()
         t0 = time.monotonic()
         with cancel_on_sigint(indexer), notes_above(bar, client):
             final = indexer.run()
         seconds = time.monotonic() - t0
+        warn_damage(cache, say)
         if final.state == "cancelled":
-            raise Interrupted(f"interrupted: {final.done}/{final.total} frames cached")
+            raise Interrupted(
+                f"interrupted: {final.done}/{final.total} frames cached "
+                "(a rerun embeds only the rest)"
+            )
         if final.state == "failed":
-            raise indexer.last_exception or IndexingFailed(final.error or "indexing failed")
+            cause = indexer.last_exception or IndexingFailed(final.error or "indexing failed")
+            raise IndexStopped(cause, final.done, final.total)
         return IndexResult(
             final,
             indexer.fingerprint,
@@ -235,6 +289,8 @@ def scores_for(
     result = run_index(settings, video, prompts, client=client, stderr=stderr, quiet=quiet)
     with EmbeddingCache(settings.cache_dir) as cache:
         texts = ensemble_vectors(prompts, lambda parts: prompt_vectors(client, cache, parts))
-        return cached_scores(
+        table = cached_scores(
             cache, client, result.fingerprint, result.sampled, prompts, texts, result.times
         )
+        warn_damage(cache, lambda line: print(line, file=stderr or sys.stderr, flush=True))
+        return table

@@ -23,6 +23,7 @@ from clipvi_tui.cli.indexing import (
     servers_label,
     text_vectors,
 )
+from clipvi_tui.cli.inputs import refuse_url
 from clipvi_tui.cli.progress import ProgressBar, bar_of, cancel_on_sigint
 from clipvi_tui.config import Settings
 from clipvi_tui.core.cache import EmbeddingCache
@@ -31,6 +32,7 @@ from clipvi_tui.core.library import entry_vectors, find_videos, scan_library
 from clipvi_tui.core.library_index import LibraryIndexer, LibraryProgress, VideoIndexed
 from clipvi_tui.core.search import VideoVectors
 from clipvi_tui.core.similarity import sampled_vectors
+from clipvi_tui.core.validation import ModelGate
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -131,6 +133,7 @@ def index_library(
         )
         if any(e.error is None and e.cached < e.total for e in entries):
             prepare_servers(client)
+            ModelGate(client, cache).ensure()  # the server's model must be the cached one
         t0 = time.monotonic()
         with cancel_on_sigint(runner), notes_above(bar, client):
             results = runner.run()
@@ -185,6 +188,7 @@ def video_paths(items: Sequence[str]) -> list[Path]:
     """
     out: list[Path] = []
     for item in items:
+        refuse_url(item)  # before Path turns http://host/a.mp4 into http:/host/a.mp4
         if wants_library([item]):
             out.extend(find_videos([item]))
             continue

@@ -3,13 +3,20 @@
 ``clipvi-tui [VIDEO] [-p PROMPT ...]`` opens the terminal app; ``index``, ``export``, ``search``
 and ``serve`` are subcommands. Every failure a user can cause ends in one line on stderr and a
 non-zero exit: 2 for usage, input and configuration, 3 when the Inference server is unreachable
-or failing, 130 on Ctrl-C (see ``cli.errors``).
+or failing, 4 when the cache cannot be used, 130 on Ctrl-C (see ``cli.errors``).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
+
+# OpenCV and its FFmpeg write their own lines to stderr ("moov atom not found", 75 × "header
+# damaged") before our one-line message, and into the middle of the TUI. They read these when
+# cv2 is first imported, which happens later, lazily; a user who set them keeps their value.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
 from clipvi_tui.cli import commands
 from clipvi_tui.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, exit_code_for

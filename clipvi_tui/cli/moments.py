@@ -13,6 +13,7 @@ from typing import Any
 
 from clipvi_tui.cli.errors import EXIT_ERROR, EXIT_OK, UsageError
 from clipvi_tui.cli.indexing import make_client, scores_for, text_vectors
+from clipvi_tui.cli.inputs import local_video
 from clipvi_tui.cli.library import searchable_vectors, video_paths, video_vectors
 from clipvi_tui.cli.moment_formats import (
     hits_json,
@@ -163,10 +164,7 @@ def parse_like(spec: str) -> tuple[Path, float]:
         seconds = parse_clock(when)
     except ValueError:
         raise UsageError(f"--like wants VIDEO@SECONDS (e.g. clip.mp4@12.5), not {spec!r}") from None
-    path = Path(video).expanduser()
-    if not path.is_file():
-        raise UsageError(f"video not found: {path}")
-    return path, seconds
+    return local_video(video), seconds
 
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,15 +2,40 @@
 
 Two parsers, because the app takes an optional positional VIDEO that argparse would confuse with
 a subcommand name: ``main`` picks the subcommand parser when the first word is a subcommand.
+
+A usage error is one line like every other error (``clipvi-tui: argument --port: …``), not
+argparse's usage block; ``--help`` shows the usage.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import NoReturn
 
 from clipvi_tui import __version__
 
 SUBCOMMANDS = ("index", "export", "search", "serve", "import-vectors")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``clipvi-tui: <message> (see --help)`` and exit 2."""
+        print(f"clipvi-tui: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 1-65535 (argparse ``type``)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be a number 1-65535, not {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 1-65535, not {port}")
+    return port
 
 
 def add_common_options(parser: argparse.ArgumentParser, prompts: bool = True) -> None:
@@ -41,6 +66,11 @@ def add_common_options(parser: argparse.ArgumentParser, prompts: bool = True) ->
     )
     g.add_argument(
         "--model-dir", metavar="DIR", help="ONNX pair the auto-started server serves offline"
+    )
+    g.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        help="how long one request to the Inference server may take (default 30)",
     )
     if prompts:
         parser.add_argument(
@@ -84,7 +114,7 @@ def add_moment_options(parser: argparse.ArgumentParser, *, segments: bool = True
 
 def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The app parser and the subcommand parser."""
-    app = argparse.ArgumentParser(
+    app = OneLineParser(
         prog="clipvi-tui",
         description=(
             "Watch a video in the terminal with a live chart of how similar each frame is to "
@@ -114,7 +144,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="ignore the prompts saved for this video last time (config restore_session)",
     )
 
-    sub = argparse.ArgumentParser(prog="clipvi-tui")
+    sub = OneLineParser(prog="clipvi-tui")
     sub.add_argument("--version", action="version", version=f"clipvi-tui {__version__}")
     cmds = sub.add_subparsers(dest="command", required=True)
     index = cmds.add_parser(
@@ -187,8 +217,12 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "--force", action="store_true", help="accept a file exported from another video file"
     )
     serve = cmds.add_parser("serve", help="run the Roboflow Inference server (needs [server])")
-    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=9001, help="port (default 9001)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="bind address (default 127.0.0.1: this machine only; anything else is warned about)",
+    )
+    serve.add_argument("--port", type=port_number, default=9001, help="port (default 9001)")
     serve.add_argument("--model-dir", metavar="DIR", help="folder with visual.onnx, textual.onnx")
     serve.add_argument("--clip-version", default=None, help="serve the pair as clip/VERSION")
     serve.add_argument(

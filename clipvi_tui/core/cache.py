@@ -16,6 +16,18 @@ LMDB's inline node limit (≈2 KiB on 4 KiB pages), so every value takes a whole
 vector, half the size and no overflow pages (``bench/cache_size.py`` measures both). Unit vectors
 in float16 keep cosines within ≈3e-5 of the float32 result for 512 dims (a unit test checks
 < 1e-4), far below what anybody reads off a curve.
+
+Integrity (see :mod:`~clipvi_tui.core.cache_format`, :mod:`~clipvi_tui.core.cache_guard`,
+:mod:`~clipvi_tui.core.cache_errors` and :mod:`~clipvi_tui.core.validation`)
+    * every value carries a CRC-32 of its key and payload; a damaged value reads as missing (so
+      it is embedded again) and is counted in :meth:`EmbeddingCache.take_damage_report`; values
+      written before checksums existed are still read;
+    * the ``models`` db holds, per model id, the vector dimension and a probe vector; a write of
+      another dimension under a known model id is refused (``ModelMismatch``);
+    * the folder is created 0700 and its files 0600 (prompts are in plain text in it);
+    * a damaged ``data.mdb`` is a :class:`CacheDamaged` naming the file and how to start over;
+      a write that fails because the disk is full is a :class:`CacheFull`; data committed
+      before either stays readable.
 """
 
 from __future__ import annotations
@@ -30,19 +42,34 @@ from typing import TypeVar
 import lmdb
 import numpy as np
 
+from clipvi_tui.core.cache_errors import (
+    CACHE_DIR_MODE,
+    CACHE_FILE_MODE,
+    DAMAGE_ERRORS,
+    CacheDamaged,
+    CacheError,
+    CacheFull,
+    check_length,
+    damaged_message,
+    disk_full,
+    restrict,
+)
+from clipvi_tui.core.cache_format import (
+    VECTOR_DTYPE,
+    ModelRecord,
+    decode_batch,
+    encode_vector,
+)
+from clipvi_tui.core.cache_guard import DamageLog, ModelRegistry, common_dim
+
 T = TypeVar("T")
 
-VECTOR_DTYPE = np.dtype("<f2")
 _INDEX = struct.Struct(">Q")
 
 # Start small so a fresh cache is small on disk listings; the map doubles on demand.
 INITIAL_MAP_SIZE = 64 << 20
 # LMDB refuses keys longer than this (511 bytes by default).
 MAX_KEY = 511
-
-
-class CacheError(Exception):
-    """The cache directory cannot be opened or written."""
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -66,22 +93,39 @@ class EmbeddingCache:
             CacheError: if the directory cannot be created or is not an LMDB cache.
         """
         self.directory = Path(directory)
+        if self.directory.exists() and not self.directory.is_dir():
+            raise CacheError(
+                f"cannot open cache at {self.directory}: it is a file, not a folder "
+                "(choose a folder with --cache-dir or cache_dir:)"
+            )
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=CACHE_DIR_MODE, parents=True, exist_ok=True)
+            restrict(self.directory)
             self._env = lmdb.open(
                 str(self.directory),
                 map_size=map_size,
-                max_dbs=4,
+                max_dbs=8,
                 # Several reader threads (UI, indexer, exporter) each hold short transactions.
                 max_readers=256,
+                mode=CACHE_FILE_MODE,
             )
+            check_length(self._env, self.directory)
             self._frames = self._env.open_db(b"frames")
             self._texts = self._env.open_db(b"texts")
+            self._models = self._env.open_db(b"models")
+        except DAMAGE_ERRORS as exc:
+            raise CacheDamaged(damaged_message(self.directory, exc)) from exc
         except (OSError, lmdb.Error) as exc:
-            raise CacheError(f"cannot open cache at {self.directory}: {exc}") from exc
+            reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())
+            raise CacheError(f"cannot open cache at {self.directory}: {reason}") from exc
+        restrict(self.directory)
         # Serialises resizes against this process's own transactions (LMDB requires that no
         # transaction is open in the process while the map size changes).
         self._lock = threading.RLock()
+        self._records: dict[str, ModelRecord] = {}
+        self._legacy_dims: dict[str, int | None] = {}
+        self._registry = ModelRegistry(self._frames, self._texts, self._models)
+        self._damage = DamageLog()
 
     def close(self) -> None:
         """Close the environment; the object is unusable afterwards."""
@@ -127,6 +171,10 @@ class EmbeddingCache:
             except lmdb.MapResizedError:
                 with self._lock:
                     self._env.set_mapsize(0)  # 0 = adopt the size the writer set
+            except DAMAGE_ERRORS as exc:
+                raise CacheDamaged(damaged_message(self.directory, exc)) from exc
+            except lmdb.Error as exc:
+                raise CacheError(f"cache read failed in {self.directory}: {exc}") from exc
         raise CacheError("cache map keeps being resized by another process")
 
     def _write(self, fn: Callable[[lmdb.Transaction], None]) -> None:
@@ -145,8 +193,16 @@ class EmbeddingCache:
             except lmdb.MapResizedError:
                 with self._lock:
                     self._env.set_mapsize(0)
+            except DAMAGE_ERRORS as exc:
+                raise CacheDamaged(damaged_message(self.directory, exc)) from exc
             except lmdb.Error as exc:
-                raise CacheError(f"cache write failed: {exc}") from exc
+                reason = " ".join(str(exc).split())
+                if disk_full(self.directory, exc):
+                    raise CacheFull(
+                        f"cache at {self.directory}: disk full ({reason}); what was stored "
+                        "before is kept: free some space, or use --cache-dir on another disk"
+                    ) from exc
+                raise CacheError(f"cache write failed in {self.directory}: {reason}") from exc
 
     # -- frames --------------------------------------------------------------------------------
 
@@ -165,10 +221,13 @@ class EmbeddingCache:
         blobs = normalise(vectors).astype(VECTOR_DTYPE)
 
         def write(txn: lmdb.Transaction) -> None:
+            self._claim_dim(txn, model_id, blobs)
             for k, blob in zip(indices, blobs, strict=True):
-                txn.put(prefix + _INDEX.pack(int(k)), blob.tobytes(), db=self._frames)
+                key = prefix + _INDEX.pack(int(k))
+                txn.put(key, encode_vector(key, blob), db=self._frames)
 
         self._write(write)
+        self._after_write(model_id, (prefix + _INDEX.pack(int(k)) for k in indices))
 
     # -- vectors handed over from elsewhere (core/handoff.py) ----------------------------------
 
@@ -190,27 +249,21 @@ class EmbeddingCache:
         prefix = self.frame_prefix(fingerprint, model_id, tag)
 
         def write(txn: lmdb.Transaction) -> None:
+            self._claim_dim(txn, model_id, blobs)
             for k, blob in zip(indices, blobs, strict=True):
-                txn.put(prefix + _INDEX.pack(int(k)), blob.tobytes(), db=self._frames)
+                key = prefix + _INDEX.pack(int(k))
+                txn.put(key, encode_vector(key, blob), db=self._frames)
 
         self._write(write)
+        self._after_write(model_id, (prefix + _INDEX.pack(int(k)) for k in indices))
 
     def frame_indices(self, fingerprint: str, model_id: str, tag: str) -> np.ndarray:
         """All cached frame indices of one video/model/preprocessing, ascending."""
         prefix = self.frame_prefix(fingerprint, model_id, tag)
 
-        def scan(txn: lmdb.Transaction) -> np.ndarray:
-            cur = txn.cursor(db=self._frames)
-            out: list[int] = []
-            if cur.set_range(prefix):
-                for raw in cur.iternext(keys=True, values=False):
-                    key = bytes(raw)
-                    if not key.startswith(prefix):
-                        break
-                    out.append(_INDEX.unpack(key[len(prefix) :])[0])
-            return np.asarray(out, dtype=np.int64)
-
-        return self._read(scan)
+        keys, vals = self._read(lambda txn: self._scan(txn, prefix))
+        found, _ = self._decode_rows(model_id, keys, list(vals))
+        return _indices_of(keys, prefix)[found]
 
     def get_frames(
         self, fingerprint: str, model_id: str, tag: str, indices: Iterable[int]
@@ -224,10 +277,12 @@ class EmbeddingCache:
         idx = [int(k) for k in indices]
         prefix = self.frame_prefix(fingerprint, model_id, tag)
 
-        def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
-            return [_as_bytes(txn.get(prefix + _INDEX.pack(k), db=self._frames)) for k in idx]
+        keys = [prefix + _INDEX.pack(k) for k in idx]
 
-        return _decode_rows(self._read(fetch))
+        def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
+            return [_as_bytes(txn.get(key, db=self._frames)) for key in keys]
+
+        return self._decode_rows(model_id, keys, self._read(fetch))
 
     def frame_matrix(
         self, fingerprint: str, model_id: str, tag: str
@@ -238,25 +293,25 @@ class EmbeddingCache:
             ``(indices, vectors)``: ascending frame indices and a float32 ``[n, D]`` matrix.
         """
         prefix = self.frame_prefix(fingerprint, model_id, tag)
-
-        def scan(txn: lmdb.Transaction) -> tuple[list[int], list[bytes]]:
-            cur = txn.cursor(db=self._frames)
-            keys: list[int] = []
-            vals: list[bytes] = []
-            if cur.set_range(prefix):
-                for raw, val in cur.iternext(keys=True, values=True):
-                    key = bytes(raw)
-                    if not key.startswith(prefix):
-                        break
-                    keys.append(_INDEX.unpack(key[len(prefix) :])[0])
-                    vals.append(bytes(val))
-            return keys, vals
-
-        keys, vals = self._read(scan)
-        if not vals:
+        keys, vals = self._read(lambda txn: self._scan(txn, prefix))
+        found, vectors = self._decode_rows(model_id, keys, list(vals))
+        if not found.any():
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        mat = np.frombuffer(b"".join(vals), dtype=VECTOR_DTYPE).reshape(len(vals), -1)
-        return np.asarray(keys, dtype=np.int64), mat.astype(np.float32)
+        return _indices_of(keys, prefix)[found], vectors[found]
+
+    def _scan(self, txn: lmdb.Transaction, prefix: bytes) -> tuple[list[bytes], list[bytes]]:
+        """Every (key, value) of the frames db under ``prefix``, in key order."""
+        cur = txn.cursor(db=self._frames)
+        keys: list[bytes] = []
+        vals: list[bytes] = []
+        if cur.set_range(prefix):
+            for raw, val in cur.iternext(keys=True, values=True):
+                key = bytes(raw)
+                if not key.startswith(prefix):
+                    break
+                keys.append(key)
+                vals.append(bytes(val))
+        return keys, vals
 
     # -- texts ---------------------------------------------------------------------------------
 
@@ -267,33 +322,106 @@ class EmbeddingCache:
         blobs = normalise(vectors).astype(VECTOR_DTYPE)
 
         def write(txn: lmdb.Transaction) -> None:
+            self._claim_dim(txn, model_id, blobs)
             for prompt, blob in zip(prompts, blobs, strict=True):
-                txn.put(self.text_key(model_id, prompt), blob.tobytes(), db=self._texts)
+                key = self.text_key(model_id, prompt)
+                txn.put(key, encode_vector(key, blob), db=self._texts)
 
         self._write(write)
+        self._after_write(model_id, (self.text_key(model_id, p) for p in prompts))
 
     def get_texts(self, model_id: str, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Look up prompt vectors; same return shape as :meth:`get_frames`."""
 
-        def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
-            return [_as_bytes(txn.get(self.text_key(model_id, p), db=self._texts)) for p in prompts]
+        keys = [self.text_key(model_id, p) for p in prompts]
 
-        return _decode_rows(self._read(fetch))
+        def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
+            return [_as_bytes(txn.get(key, db=self._texts)) for key in keys]
+
+        return self._decode_rows(model_id, keys, self._read(fetch))
+
+    # -- integrity: model records, checksums, damage reports -----------------------------------
+
+    def model_record(self, model_id: str) -> ModelRecord | None:
+        """The dimension and probe vector stored for ``model_id``, if any."""
+        known = self._records.get(model_id)
+        if known is not None:
+            return known
+
+        record = self._read(lambda txn: self._registry.record(txn, model_id))
+        if record is not None:
+            self._records[model_id] = record
+        return record
+
+    def set_model_record(self, model_id: str, dim: int, probe: np.ndarray | None) -> None:
+        """Record ``model_id``'s dimension (and probe vector) unless another dimension is known.
+
+        Raises:
+            ModelMismatch: if the cache already holds another dimension for ``model_id``.
+        """
+        record = ModelRecord(dim, None if probe is None else np.asarray(probe, np.float32))
+
+        def write(txn: lmdb.Transaction) -> None:
+            self._check_dim(txn, model_id, dim)
+            txn.put(model_id.encode(), record.to_bytes(), db=self._models)
+
+        self._write(write)
+        self._records[model_id] = record
+
+    def legacy_dim(self, model_id: str) -> int | None:
+        """The dimension of vectors stored for ``model_id`` before model records existed."""
+        return self._read(lambda txn: self._legacy_dim(txn, model_id))
+
+    def take_damage_report(self) -> int:
+        """How many damaged entries were found since the last call (each is reported once)."""
+        return self._damage.take_report()
+
+    def _check_dim(self, txn: lmdb.Transaction, model_id: str, dim: int) -> bool:
+        """Raise if ``model_id`` is known with another dimension; True if it has a record."""
+        return self._registry.check(txn, model_id, dim)
+
+    def _claim_dim(self, txn: lmdb.Transaction, model_id: str, blobs: np.ndarray) -> None:
+        """Inside a write: refuse vectors of another size than ``model_id``'s, record new ones."""
+        self._registry.claim(txn, model_id, blobs, self._records.get(model_id))
+
+    def _legacy_dim(self, txn: lmdb.Transaction, model_id: str) -> int | None:
+        return self._registry.legacy_dim(txn, model_id)
+
+    def _decode_rows(
+        self, model_id: str, keys: list[bytes], blobs: list[bytes | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Decode stored values; damaged ones read as missing and are remembered for the report.
+
+        Returns:
+            ``(found, vectors)``: a bool mask and a float32 matrix, NaN rows where not found.
+        """
+        record = self.model_record(model_id)
+        # Without a record (a cache from before records existed) the model's dimension is that of
+        # its first vector found; rows of another size (stored by older versions from a broken
+        # server) then read as damaged instead of breaking every score.
+        dim = record.dim if record is not None else self._legacy_dim_of(model_id, blobs)
+        found, vectors, damaged = decode_batch(keys, blobs, dim)
+        self._damage.add(keys[i] for i in damaged)
+        return found, vectors
+
+    def _legacy_dim_of(self, model_id: str, blobs: Sequence[bytes | None]) -> int | None:
+        if model_id not in self._legacy_dims:
+            self._legacy_dims[model_id] = self.legacy_dim(model_id) or common_dim(blobs)
+        return self._legacy_dims[model_id]
+
+    def _after_write(self, model_id: str, keys: Iterable[bytes]) -> None:
+        """Entries just rewritten are whole again; the model's record is now known for sure."""
+        self._damage.forget(keys)
+        if model_id not in self._records:
+            self.model_record(model_id)  # later writes check the dimension in memory
 
     def text_dim(self, model_id: str) -> int | None:
         """The length of the prompt vectors cached for ``model_id``, or None if there are none.
 
         Every vector of one model has this length, so it is what imported vectors must match.
         """
-        prefix = f"{model_id}|".encode()
-
-        def first(txn: lmdb.Transaction) -> int | None:
-            cur = txn.cursor(db=self._texts)
-            if cur.set_range(prefix) and bytes(cur.key()).startswith(prefix):
-                return len(bytes(cur.value())) // VECTOR_DTYPE.itemsize
-            return None
-
-        return self._read(first)
+        record = self.model_record(model_id)
+        return record.dim if record is not None else self.legacy_dim(model_id)
 
     def stats(self) -> dict[str, int]:
         """Entry counts and sizes, for ``--verbose`` output and benchmarks."""
@@ -317,12 +445,6 @@ def _as_bytes(value: bytes | memoryview | None) -> bytes | None:
     return None if value is None else bytes(value)
 
 
-def _decode_rows(blobs: list[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Turn looked-up blobs (None when missing) into a found-mask and a NaN-padded matrix."""
-    found = np.array([b is not None for b in blobs], dtype=bool)
-    dim = next((len(b) // VECTOR_DTYPE.itemsize for b in blobs if b is not None), 0)
-    out = np.full((len(blobs), dim), np.nan, dtype=np.float32)
-    for i, b in enumerate(blobs):
-        if b is not None:
-            out[i] = np.frombuffer(b, dtype=VECTOR_DTYPE)
-    return found, out
+def _indices_of(keys: list[bytes], prefix: bytes) -> np.ndarray:
+    """The frame indices encoded at the end of frame keys."""
+    return np.asarray([_INDEX.unpack(k[len(prefix) :])[0] for k in keys], dtype=np.int64)

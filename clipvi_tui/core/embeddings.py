@@ -10,7 +10,10 @@ SDK does not do are done here:
   ``CLIP_MAX_BATCH_SIZE`` images per request (default 8), so frames are split into chunks of at
   most ``max_batch`` images, and several chunks are kept in flight at once.
 * **Error mapping.** Failures become :class:`ServerUnreachable`, :class:`AuthError`,
-  :class:`BadRequest` or :class:`ServerError` with a one-line message a user can act on.
+  :class:`BadRequest` or :class:`ServerError` with a one-line message a user can act on (the
+  classes and the mapping live in :mod:`clipvi_tui.core.failures`).
+* **Validation.** Every answer is checked before anyone sees it: one finite, non-empty vector
+  per input, and one dimension per model id (:mod:`clipvi_tui.core.validation`).
 
 Frames are passed as OpenCV BGR arrays, unchanged in colour: the SDK treats numpy input as BGR and
 JPEG-encodes it correctly. (The original app converted to RGB and then sent the BGR array as if it
@@ -28,7 +31,36 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
+from clipvi_tui.core.failures import (
+    IMAGE_PATH,
+    TEXT_PATH,
+    AuthError,
+    BadRequest,
+    EmbeddingError,
+    InvalidResponse,
+    RequestContext,
+    ServerError,
+    ServerTimeout,
+    ServerUnreachable,
+    classify,
+    diagnose,
+    probe_server,
+    redact,
+)
+from clipvi_tui.core.validation import embeddings_from_response
 from clipvi_tui.core.video import downscale
+
+__all__ = [
+    "AuthError",
+    "BadRequest",
+    "EmbeddingClient",
+    "EmbeddingError",
+    "InferenceEmbeddingClient",
+    "ServerError",
+    "ServerUnreachable",
+    "map_error",
+    "server_answers",
+]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -40,35 +72,6 @@ SERVER_MAX_BATCH = 8
 # CLIP models take 224 px (ViT-L-14-336 takes 336). Frames are shrunk to this short side
 # before upload: the server would do the same resize, but only after we paid for a big JPEG.
 DEFAULT_INPUT_SIZE = 224
-
-
-class EmbeddingError(Exception):
-    """Base of every embedding failure; ``str()`` is a one-line message for the user."""
-
-    transient = False
-    # The HTTP status of the server's answer, when there was one (the server pool halves a
-    # batch on a 5xx answer, but not on a dropped connection).
-    http_status: int | None = None
-
-
-class ServerUnreachable(EmbeddingError):
-    """No answer from the server: refused, reset, DNS failure or timeout."""
-
-    transient = True
-
-
-class AuthError(EmbeddingError):
-    """The server rejected the API key (HTTP 401/403)."""
-
-
-class BadRequest(EmbeddingError):
-    """The server rejected the input, e.g. a prompt over CLIP's 77-token limit (HTTP 4xx)."""
-
-
-class ServerError(EmbeddingError):
-    """The server failed while handling a valid request (HTTP 5xx)."""
-
-    transient = True
 
 
 @runtime_checkable
@@ -99,46 +102,9 @@ class EmbeddingClient(Protocol):
         ...
 
 
-def _status_of(exc: BaseException) -> int | None:
-    """The HTTP status carried by an SDK or aiohttp error, if any."""
-    for attr in ("status_code", "status"):
-        value = getattr(exc, attr, None)
-        if isinstance(value, int):
-            return value
-    return None
-
-
 def map_error(exc: BaseException, api_url: str) -> EmbeddingError:
     """Translate an SDK/aiohttp/asyncio failure into one of our clear exceptions."""
-    if isinstance(exc, EmbeddingError):
-        return exc
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return ServerUnreachable(f"Inference server at {api_url} did not answer in time")
-    status = _status_of(exc)
-    cause = exc.__cause__
-    if status is None and cause is not None:
-        status = _status_of(cause)
-    detail = _api_message(exc)
-    if status in (401, 403):
-        return AuthError(f"Inference server at {api_url} rejected the API key (HTTP {status})")
-    if status is not None and 400 <= status < 500:
-        return BadRequest(f"Inference server rejected the request (HTTP {status}){detail}")
-    if status is not None and status >= 500:
-        error = ServerError(f"Inference server error (HTTP {status}){detail}")
-        error.http_status = status
-        return error
-    name = type(exc).__name__
-    if "Connection" in name or isinstance(exc, OSError) or "Timeout" in name:
-        return ServerUnreachable(f"cannot reach the Inference server at {api_url}")
-    return ServerError(f"Inference request failed: {name}: {exc}")
-
-
-def _api_message(exc: BaseException) -> str:
-    """The server's own explanation, if the SDK kept it, as ``": message"``."""
-    msg = getattr(exc, "api_message", None)
-    if isinstance(msg, str) and msg.strip():
-        return ": " + " ".join(msg.split())[:200]
-    return ""
+    return classify(exc, RequestContext(api_url))
 
 
 class _LoopThread:
@@ -158,7 +124,13 @@ class _LoopThread:
             return await asyncio.wait_for(coro, timeout)
 
         future: Future[T] = asyncio.run_coroutine_threadsafe(bounded(), self.loop)
-        return future.result()
+        try:
+            return future.result()
+        except BaseException:
+            # Ctrl-C in the waiting thread (or any failure): stop the request on the loop too,
+            # so nothing keeps a hung connection open after we gave up on it.
+            future.cancel()
+            raise
 
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -190,7 +162,8 @@ class InferenceEmbeddingClient:
             api_url: Base URL of the Inference server.
             api_key: Roboflow API key; a local server with local weights needs none.
             clip_version: CLIP model version, e.g. ``ViT-B-16``.
-            timeout: Seconds one HTTP request may take before it counts as failed.
+            timeout: Seconds one HTTP request may take before it counts as failed (timed-out
+                requests are not retried within a call: the wait is bounded by this).
             retries: Extra attempts after a transient failure (unreachable or 5xx).
             backoff: First retry delay in seconds; doubles each attempt.
             max_batch: Images per request; keep at or below the server's CLIP_MAX_BATCH_SIZE.
@@ -208,6 +181,8 @@ class InferenceEmbeddingClient:
         self._sdk_lock = threading.Lock()
         self._loop: _LoopThread | None = None
         self.requests_sent = {"images": 0, "texts": 0}
+        # The dimension this model's answers had so far; every later answer must match it.
+        self._dim: int | None = None
 
     # -- EmbeddingClient -----------------------------------------------------------------------
 
@@ -249,9 +224,9 @@ class InferenceEmbeddingClient:
         outer = (self.timeout + self.backoff * 2**self.retries) * (self.retries + 1) * 2
         try:
             parts = self._loop_thread().run(all_chunks(), outer)
-        except BaseException as exc:
-            raise map_error(exc, self.api_url) from exc
-        return np.concatenate(parts, axis=0)
+        except Exception as exc:
+            raise self._failure(exc, IMAGE_PATH) from exc
+        return self._consistent(np.concatenate(parts, axis=0))
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Embed prompts in one request (the server chunks texts itself).
@@ -269,14 +244,15 @@ class InferenceEmbeddingClient:
             result = await sdk.get_clip_text_embeddings_async(
                 text=items, clip_version=self.clip_version
             )
-            return _embeddings_of(result, len(items))
+            return self._validated(result, len(items))
 
         try:
-            return self._loop_thread().run(
-                self._with_retries(call), self.timeout * (self.retries + 2) * 2
+            vectors = self._loop_thread().run(
+                self._with_retries(call, TEXT_PATH, items), self.timeout * (self.retries + 2) * 2
             )
-        except BaseException as exc:
-            raise map_error(exc, self.api_url) from exc
+        except Exception as exc:
+            raise self._failure(exc, TEXT_PATH, items) from exc
+        return self._consistent(vectors)
 
     def close(self) -> None:
         """Stop the private event loop."""
@@ -293,24 +269,81 @@ class InferenceEmbeddingClient:
             result = await sdk.get_clip_image_embeddings_async(
                 inference_input=frames, clip_version=self.clip_version
             )
-            return _embeddings_of(result, len(frames))
+            return self._validated(result, len(frames))
 
-        return await self._with_retries(call)
+        return await self._with_retries(call, IMAGE_PATH)
 
-    async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Await ``call()`` with a timeout, retrying transient failures with backoff."""
+    async def _with_retries(
+        self, call: Callable[[], Awaitable[T]], path: str, texts: list[str] | None = None
+    ) -> T:
+        """Await ``call()`` with a timeout, retrying transient failures with backoff.
+
+        A timeout is not retried: the caller's wait stays bounded by ``timeout``. Nor is a
+        refused connection once nothing listens on the server's port any more (it died): the
+        caller hears at once instead of after every backoff step. ``texts`` are the request's
+        texts, repeated by the diagnosis if the error does not say enough.
+        """
         delay = self.backoff
         for attempt in range(self.retries + 1):
             try:
                 return await asyncio.wait_for(call(), self.timeout)
             except Exception as exc:
-                err = map_error(exc, self.api_url)
-                if not err.transient or attempt == self.retries:
+                # Diagnosis does blocking I/O: run it off the loop so other requests go on.
+                err = await asyncio.to_thread(self._failure, exc, path, texts)
+                if not err.transient or isinstance(err, ServerTimeout) or attempt == self.retries:
+                    raise err from exc
+                if isinstance(err, ServerUnreachable) and await asyncio.to_thread(
+                    nothing_listens, self.api_url
+                ):
                     raise err from exc
                 log.debug("retrying after %s (attempt %d)", err, attempt + 1)
                 await asyncio.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- validation and error mapping ----------------------------------------------------------
+
+    def _validated(self, result: Any, expected: int) -> np.ndarray:
+        """The vectors of an SDK answer, validated (count, one dimension, finite)."""
+        return embeddings_from_response(
+            result, expected, server=self.api_url, model_id=self.model_id
+        )
+
+    def _consistent(self, vectors: np.ndarray) -> np.ndarray:
+        """Refuse an answer whose dimension differs from this model's earlier answers."""
+        if len(vectors):
+            dim = int(vectors.shape[1])
+            if self._dim is None:
+                self._dim = dim
+            elif dim != self._dim:
+                raise InvalidResponse(
+                    f"Inference server at {self.api_url} answered {dim}-dim vectors for "
+                    f"{self.model_id} after {self._dim}-dim ones; nothing was cached"
+                )
+        return vectors
+
+    def _failure(
+        self, exc: BaseException, path: str, texts: list[str] | None = None
+    ) -> EmbeddingError:
+        """Map ``exc`` to an :class:`EmbeddingError` (asking the server when unclear)."""
+        if isinstance(exc, EmbeddingError):
+            return exc
+        ctx = RequestContext(self.api_url, self.model_id, path, self.timeout)
+        err = classify(
+            exc,
+            ctx,
+            lambda: diagnose(
+                self.api_url,
+                self.api_key,
+                self.clip_version,
+                timeout=min(5.0, self.timeout),
+                texts=texts,
+            ),
+        )
+        safe = redact(str(err), self.api_key)
+        if safe != str(err):
+            err = type(err)(safe, status=err.status)
+        return err
 
     def _client(self) -> Any:
         # Imported lazily: inference_sdk pulls supervision, scipy and aiohttp (≈1 s).
@@ -338,22 +371,9 @@ class InferenceEmbeddingClient:
             return self._loop
 
 
-def _embeddings_of(result: Any, expected: int) -> np.ndarray:
-    """Pull the ``embeddings`` matrix out of an SDK response and check its row count."""
-    rows: list[Any] = []
-    items = result if isinstance(result, list) else [result]
-    for item in items:
-        emb = item.get("embeddings") if isinstance(item, dict) else None
-        if emb is None:
-            raise ServerError("Inference server answered without embeddings")
-        rows.extend(emb)
-    mat = np.asarray(rows, dtype=np.float32)
-    if mat.ndim != 2 or mat.shape[0] != expected:
-        raise ServerError(
-            f"Inference server returned {mat.shape[0] if mat.ndim else 0} embeddings "
-            f"for {expected} inputs"
-        )
-    return mat
+def nothing_listens(api_url: str) -> bool:
+    """True when the server's port refuses connections (the server is gone, not just slow)."""
+    return probe_server(api_url, timeout=1.0) == "connection refused"
 
 
 def server_answers(api_url: str, timeout: float = 1.0) -> bool:

@@ -11,6 +11,13 @@ writer):
 
 Moving the playhead (a seek in the app) changes where the decoder picks next; nothing in flight
 is thrown away. Cancelling stops the decoder; everything embedded so far is still written.
+
+Stopping is prompt whatever is in flight: after a cancel (Ctrl-C) or a fatal error (the writer
+failed, the server sent an invalid answer) :meth:`Indexer.run` waits at most
+:data:`STOP_GRACE_S` for requests still on their way, then returns; those daemon threads end
+with their request's timeout or with the process. A failed write stops the whole pipeline at
+once and is the run's ``last_exception``. Every batch is validated (count, dimension, finite)
+before it is written, so a broken answer never reaches the cache.
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ import numpy as np
 
 from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import EmbeddingClient, EmbeddingError
+from clipvi_tui.core.failures import EmbeddingCancelled
 from clipvi_tui.core.similarity import ScoreTable, score_table
+from clipvi_tui.core.validation import check_vectors, server_of
 from clipvi_tui.core.video import VideoReader, downscale, fingerprint, probe, sample_indices
 
 # Longest pause between retries while the server is down (the app keeps trying forever).
@@ -36,6 +45,8 @@ MAX_RETRY_DELAY = 5.0
 RATE_WINDOW_S = 3.0
 # Requests in flight for a client that does not say how many it can take.
 DEFAULT_CONCURRENCY = 3
+# After a cancel or a fatal error, how long run() waits for requests already in flight.
+STOP_GRACE_S = 0.3
 
 
 @dataclass
@@ -130,7 +141,9 @@ class Indexer:
         self.concurrency = max(1, concurrency)
         self.keep_retrying = keep_retrying
         self.on_progress = on_progress
+        # Set by cancel() and by fatal errors: every thread of the pipeline watches it.
         self._cancel = threading.Event()
+        self._user_cancelled = False
         self._lock = threading.Lock()
         self._playhead_pos = 0
         self._playhead_moves = 0
@@ -166,12 +179,20 @@ class Indexer:
 
     def cancel(self) -> None:
         """Stop soon; what was embedded is still written."""
+        self._user_cancelled = True
         self._cancel.set()
 
     @property
     def cancelled(self) -> bool:
         """True once :meth:`cancel` was called."""
-        return self._cancel.is_set()
+        return self._user_cancelled
+
+    def _abort(self, exc: Exception, fatal: threading.Event) -> None:
+        """End the run on ``exc``: remember it and stop every thread of the pipeline."""
+        self._error = str(exc)
+        self.last_exception = exc
+        fatal.set()
+        self._cancel.set()
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -207,23 +228,47 @@ class Indexer:
 
         writer_done = threading.Event()
         writer = threading.Thread(
-            target=self._write_loop, args=(embedded, writer_done), name="clipvi-write", daemon=True
+            target=self._write_loop,
+            args=(embedded, writer_done, fatal),
+            name="clipvi-write",
+            daemon=True,
         )
         writer.start()
 
         decoder.join()
         for _ in embedders:
-            decoded.put(None)
-        for t in embedders:
-            t.join()
+            self._offer(decoded, None)
+        self._join_promptly(embedders)
         embedded.put(None)
         writer.join()
 
         if fatal.is_set():
             return self._finish("failed")
-        if self._cancel.is_set() and self._todo.any():
+        complete = self._done >= self.total
+        if self._user_cancelled and not complete:
             return self._finish("cancelled")
-        return self._finish("done" if not self._todo.any() else "failed")
+        return self._finish("done" if complete else "failed")
+
+    def _offer(self, q: queue.Queue[_Batch | None], item: _Batch | None) -> None:
+        """Put ``item`` unless the run is stopping and nobody takes from a full queue."""
+        while True:
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                if self._cancel.is_set():
+                    return
+
+    def _join_promptly(self, threads: list[threading.Thread]) -> None:
+        """Join ``threads``; once the run is stopping, give in-flight work only a grace period."""
+        deadline: float | None = None
+        for t in threads:
+            while t.is_alive():
+                if self._cancel.is_set():
+                    deadline = deadline or time.monotonic() + STOP_GRACE_S
+                    if time.monotonic() >= deadline:
+                        return  # abandoned: daemon threads stuck on a request
+                t.join(0.05)
 
     # -- threads -------------------------------------------------------------------------------
 
@@ -310,25 +355,37 @@ class Indexer:
     ) -> None:
         delay = 0.5
         while True:
-            batch = inp.get()
+            try:
+                batch = inp.get(timeout=0.1)
+            except queue.Empty:
+                if self._cancel.is_set():
+                    return
+                continue
             if batch is None:
                 return
             if self._cancel.is_set() or fatal.is_set() or self._stale(batch):
                 self._release(batch.positions)
                 continue
             try:
-                vectors = self.client.embed_images(batch.frames)
+                vectors = check_vectors(
+                    self.client.embed_images(batch.frames),
+                    len(batch.frames),
+                    server=server_of(self.client),
+                    model_id=self.client.model_id,
+                )
             except EmbeddingError as exc:
+                self._release(batch.positions)
+                if self._cancel.is_set() and isinstance(exc, EmbeddingCancelled):
+                    continue  # we are stopping; the cancelled request is no failure
                 self._error = str(exc)
                 self.last_exception = exc
-                self._release(batch.positions)
                 if exc.transient and self.keep_retrying:
                     self._state = "retrying"
                     self._report(np.zeros(0, dtype=np.int64))
                     self._cancel.wait(delay)
                     delay = min(delay * 2, MAX_RETRY_DELAY)
                     continue
-                fatal.set()
+                self._abort(exc, fatal)
                 continue
             delay = 0.5
             if self._state == "retrying":
@@ -336,7 +393,10 @@ class Indexer:
             out.put((batch, vectors))
 
     def _write_loop(
-        self, inp: queue.Queue[tuple[_Batch, np.ndarray] | None], done: threading.Event
+        self,
+        inp: queue.Queue[tuple[_Batch, np.ndarray] | None],
+        done: threading.Event,
+        fatal: threading.Event,
     ) -> None:
         finished = False
         while not finished:
@@ -360,15 +420,31 @@ class Indexer:
                 continue
             indices = [k for b, _ in items for k in b.indices]
             vectors = np.concatenate([v for _, v in items], axis=0)
-            self.cache.put_frames(
-                self.fingerprint, self.client.model_id, self.client.preprocess_tag, indices, vectors
-            )
+            try:
+                self.cache.put_frames(
+                    self.fingerprint,
+                    self.client.model_id,
+                    self.client.preprocess_tag,
+                    indices,
+                    vectors,
+                )
+            except Exception as exc:
+                # Disk full, a damaged file, a dimension conflict: nothing later can be stored
+                # either, so the whole pipeline stops now (and the run reports this error).
+                with self._lock:
+                    self._in_flight -= len(items)
+                self._abort(exc, fatal)
+                break
             now = time.monotonic()
             with self._lock:
                 self._done += len(indices)
                 self._in_flight -= len(items)
                 self._rate.append((now, len(indices)))
-            self._report(np.asarray(indices, dtype=np.int64))
+            try:
+                self._report(np.asarray(indices, dtype=np.int64))
+            except Exception as exc:  # a failing progress callback must not hang the run
+                self._abort(exc, fatal)
+                break
         done.set()
 
     # -- reporting -----------------------------------------------------------------------------
@@ -418,7 +494,12 @@ def prompt_vectors(
     found, vectors = cache.get_texts(client.model_id, prompts)
     missing = [p for p, ok in zip(prompts, found, strict=True) if not ok]
     if missing:
-        fresh = client.embed_texts(missing)
+        fresh = check_vectors(
+            client.embed_texts(missing),
+            len(missing),
+            server=server_of(client),
+            model_id=client.model_id,
+        )
         cache.put_texts(client.model_id, missing, fresh)
         found, vectors = cache.get_texts(client.model_id, prompts)
     return vectors

@@ -40,7 +40,9 @@ from clipvi_tui.core.embeddings import (
     InferenceEmbeddingClient,
     ServerError,
     ServerUnreachable,
+    nothing_listens,
 )
+from clipvi_tui.core.failures import ServerTimeout
 from clipvi_tui.core.server_check import (
     PROBE_TEXT,
     Probe,
@@ -526,10 +528,18 @@ class ServerPool:
     def _failed(self, member: _Member, exc: EmbeddingError, size: int) -> None:
         """Release ``member`` after ``exc``: halve its batch, set it aside, or re-raise.
 
+        A request that timed out, or a server whose port refuses connections (it is gone),
+        uses up that server's retries at once: a call then waits at most ``timeout`` per
+        server, as documented, instead of ``retries`` more timeouts or backoffs (the app still
+        tries the server again after the backoff; other servers carry on meanwhile).
+
         Raises:
             EmbeddingError: ``exc`` itself when it is not transient (bad key, bad input).
         """
         note = None
+        exhausted = isinstance(exc, ServerTimeout) or (
+            isinstance(exc, ServerUnreachable) and nothing_listens(member.spec.url)
+        )
         with self._cond:
             member.in_flight -= 1
             self._cond.notify_all()
@@ -550,9 +560,13 @@ class ServerPool:
                 raise exc
             member.failures += 1
             delay = min(self.backoff * 2 ** (member.failures - 1), MAX_SET_ASIDE_S)
+            if exhausted:
+                member.failures = max(member.failures, self.retries + 1)
             member.retry_at = time.monotonic() + delay
             member.error = exc
-            if member.state != DOWN:
+            if member.state != DOWN and len(self._members) > 1:
+                # With one server there is nothing to set it aside for: the call's own error
+                # (or the app's status) says it; a note first would say the same line twice.
                 others = sum(m.state in (NEW, UP) for m in self._members if m is not member)
                 where = f"; {others} other server(s) carry on" if others else ""
                 note = f"{member.spec.url} set aside ({exc}){where}"

@@ -22,6 +22,7 @@ from clipvi_tui.core.indexer import Indexer
 from clipvi_tui.player import services
 from clipvi_tui.player.context import CANCEL_GRACE_S, PlayerConfig, ServiceHandles
 from clipvi_tui.player.messages import (
+    CacheFailed,
     CacheLoaded,
     EmbeddedServerPrepared,
     EmbeddingsStored,
@@ -112,10 +113,12 @@ class BackgroundWork:
         self.index_state = "waiting"
         self.servers_up = 0  # of several configured servers, how many are not set aside
         self.servers_total = 0
+        self.cache_error = ""  # set when the cache cannot be opened or written: an error state
         self.playhead = 0  # the raw frame the indexer should embed from next
         self._in_flight_prompts: set[str] = set()
         self._retry_timer: Timer | None = None
-        self._last_error = ""
+        # Messages already shown since the server was last fine: retry loops repeat themselves.
+        self._shown: set[str] = set()
         self.shut_down = False
 
     # -- control ------------------------------------------------------------------------------
@@ -171,10 +174,15 @@ class BackgroundWork:
         )
         return True
 
-    def notify_once(self, text: str, severity: str = "information") -> None:
-        """Notify, but not the same message twice in a row (retry loops repeat themselves)."""
-        if text != self._last_error:
-            self._last_error = text
+    def notify_once(self, text: str, severity: str = "information", *, key: str = "") -> None:
+        """Notify, but each message only once until the server is fine again.
+
+        ``key`` is what counts as "the same" (default: the text): "Indexing stopped: X" after a
+        notification of X says nothing new.
+        """
+        key = key or text
+        if key not in self._shown:
+            self._shown.add(key)
             self._notify(text, severity)
 
     def begin_shutdown(self) -> Any:
@@ -271,7 +279,15 @@ class BackgroundWork:
     def _services_failed(self, message: ServicesFailed) -> Redraw:
         """No cache, no scores: say why; playback goes on."""
         self.index_state = "failed"
+        self.cache_error = message.error
         self.notify_once(f"No embeddings: {message.error}", severity="error")
+        return Redraw(status=True)
+
+    def _cache_failed(self, message: CacheFailed) -> Redraw:
+        """The cache stopped taking writes: show it as an error state; playback goes on."""
+        self.index_state = "failed"
+        self.cache_error = message.error
+        self.notify_once(f"Cache error: {message.error}", severity="error")
         return Redraw(status=True)
 
     def _indexer_started(self, message: IndexerStarted) -> Redraw:
@@ -290,15 +306,19 @@ class BackgroundWork:
         p = message.progress
         self.index_done, self.index_rate, self.index_state = p.done, p.frames_per_s, p.state
         if p.state == "failed" and p.error:
-            self.notify_once(f"Indexing stopped: {p.error}", severity="error")
+            self.notify_once(f"Indexing stopped: {p.error}", severity="error", key=p.error)
         return Redraw(status=True)
 
     def _server_state_changed(self, message: ServerStateChanged) -> Redraw:
-        """Show the server state; retry waiting prompts when it is back."""
+        """Show the server state (and once, why it is in trouble); retry prompts when it is back."""
         previous, self.server_state = self.server_state, message.state
         if message.state == "failed" and message.detail:
             self.notify_once(message.detail, severity="error")
+        elif message.state in ("unreachable", "retrying") and message.detail:
+            # The same line the command line prints; the app keeps retrying behind it.
+            self.notify_once(message.detail, severity="warning")
         if message.state == "connected" and previous != "connected":
+            self._shown.clear()
             self.embed_pending()
         return Redraw(status=True)
 
@@ -339,6 +359,7 @@ class BackgroundWork:
         EmbeddedServerPrepared: _server_prepared,
         ServicesReady: _services_ready,
         ServicesFailed: _services_failed,
+        CacheFailed: _cache_failed,
         IndexerStarted: _indexer_started,
         EmbeddingsStored: _embeddings_stored,
         IndexProgressed: _index_progressed,

@@ -23,6 +23,7 @@ from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import EmbeddingClient
 from clipvi_tui.core.indexer import Indexer
 from clipvi_tui.core.servers import ServerPool
+from clipvi_tui.core.validation import ModelGate
 from clipvi_tui.core.video import VideoInfo
 
 T = TypeVar("T")
@@ -74,6 +75,8 @@ class ServiceHandles:
     server: Any = None  # an EmbeddedServer, if one was started
     indexer: Indexer | None = None
     cache: EmbeddingCache | None = None
+    # Checks once that the server's model is the one cached under its name (see core.validation).
+    gate: ModelGate | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     _users: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
@@ -121,6 +124,7 @@ def default_client_factory(settings: Settings) -> ClientFactory:
             settings.server_specs(api_url),
             api_key=settings.api_key,
             clip_version=settings.clip_version,
+            timeout=settings.timeout,
         )
 
     return make

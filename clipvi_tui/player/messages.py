@@ -208,3 +208,12 @@ class ServerPoolChanged(ServiceReport):
     def can_replace(self, message: Message) -> bool:
         """A newer count replaces an older one, but never drops news."""
         return isinstance(message, ServerPoolChanged) and not message.note
+
+
+class CacheFailed(ServiceReport):
+    """The cache stopped taking writes (disk full, damaged file): an error state, not a retry."""
+
+    def __init__(self, error: str) -> None:
+        """Carry the one-line reason (it names the cache folder)."""
+        super().__init__()
+        self.error = error

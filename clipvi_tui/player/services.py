@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from clipvi_tui.core.cache import CacheError, EmbeddingCache
 from clipvi_tui.core.embeddings import (
-    AuthError,
-    BadRequest,
     EmbeddingClient,
     EmbeddingError,
     ServerUnreachable,
     server_answers,
 )
-from clipvi_tui.core.indexer import Indexer, Progress, prompt_vectors
+from clipvi_tui.core.failures import PromptTooLong
+from clipvi_tui.core.indexer import MAX_RETRY_DELAY, Indexer, Progress, prompt_vectors
 from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
 from clipvi_tui.core.servers import ServerPool
+from clipvi_tui.core.validation import ModelGate
 from clipvi_tui.core.video import fingerprint
 from clipvi_tui.player.context import (
     Abandoned,
@@ -37,6 +38,7 @@ from clipvi_tui.player.context import (
     server_log_path,
 )
 from clipvi_tui.player.messages import (
+    CacheFailed,
     CacheLoaded,
     EmbeddedServerPrepared,
     EmbeddingsStored,
@@ -108,6 +110,8 @@ def _start(
     client = config.client_factory(api_url)
     watch_pool(client, post)
     video_fp = fingerprint(config.video, config.info)
+    with handles.lock:
+        handles.gate = ModelGate(client, cache, server=api_url)
 
     # Whatever is cached shows at once, before any server is up.
     indices, vectors = cache.frame_matrix(video_fp, client.model_id, client.preprocess_tag)
@@ -226,6 +230,8 @@ def run_indexer(
             report_server(state, p.error or "")
         elif p.state == "failed" and isinstance(indexer.last_exception, EmbeddingError):
             report_server("failed", p.error or "")
+        elif p.state == "failed" and isinstance(indexer.last_exception, CacheError):
+            post(CacheFailed(p.error or "cache write failed"))
         report_pool()
         post(IndexProgressed(_without_stored(p)))
 
@@ -244,14 +250,52 @@ def run_indexer(
     post(IndexerStarted(indexer))
     post(IndexProgressed(indexer.progress()))
 
-    def run() -> Progress:
+    def run() -> Progress | None:
         with handles.using_cache():
+            if indexer.done < indexer.total and not _model_verified(
+                handles.gate, report_server, cancelled
+            ):
+                return None
             return indexer.run()
 
     try:
-        return run_abandonable(run, cancelled, on_cancel=indexer.cancel)
+        final = run_abandonable(run, cancelled, on_cancel=indexer.cancel)
     except Abandoned:
         return None
+    except EmbeddingError as exc:  # the model check failed for good: say so, stop indexing
+        report_server("failed", str(exc))
+        failed = Progress(indexer.done, indexer.total, state="failed", error=str(exc))
+        post(IndexProgressed(failed))
+        return failed
+    return final
+
+
+def _model_verified(
+    gate: ModelGate | None, report_server: Callable[[str, str], None], cancelled: Cancelled
+) -> bool:
+    """Check the server's model before embedding, retrying while the server is down.
+
+    Returns:
+        True once verified (or when there is no gate), False if cancelled first.
+
+    Raises:
+        EmbeddingError: when the check fails for good (another model, no such model).
+    """
+    delay = 0.5
+    while gate is not None and not cancelled():
+        try:
+            gate.ensure()
+            return True
+        except EmbeddingError as exc:
+            if not exc.transient:
+                raise
+            state = "unreachable" if isinstance(exc, ServerUnreachable) else "retrying"
+            report_server(state, str(exc))
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and not cancelled():
+            time.sleep(0.05)
+        delay = min(delay * 2, MAX_RETRY_DELAY)
+    return gate is None
 
 
 def watch_pool(client: EmbeddingClient, post: Post) -> None:
@@ -301,19 +345,19 @@ def embed_prompts(
             was_cached, vectors = run_abandonable(lookup, cancelled)
         except Abandoned:
             return
-        except BadRequest as exc:
+        except PromptTooLong as exc:
             post(PromptRejected(text, str(exc)))
             continue
-        except AuthError as exc:
-            post(ServerStateChanged("failed", str(exc)))
-            post(PromptDeferred(text, str(exc)))
-            continue
         except EmbeddingError as exc:
-            state = "unreachable" if isinstance(exc, ServerUnreachable) else "retrying"
+            if exc.transient:
+                state = "unreachable" if isinstance(exc, ServerUnreachable) else "retrying"
+            else:  # the key, the model, the URL: retrying soon will not help by itself
+                state = "failed"
             post(ServerStateChanged(state, str(exc)))
             post(PromptDeferred(text, str(exc)))
             continue
         except CacheError as exc:
+            post(CacheFailed(str(exc)))
             post(PromptDeferred(text, str(exc)))
             continue
         if not was_cached:
@@ -327,6 +371,8 @@ def _text_vector(
     """``(was_cached, [1, D] vector)`` of ``text``; an ensemble is averaged from its parts."""
     with handles.using_cache():
         found, _ = cache.get_texts(client.model_id, prompt_parts(text))
+        if not found.all() and handles.gate is not None:
+            handles.gate.ensure()  # the server's model must be the cached one before it writes
         vectors = ensemble_vectors([text], lambda parts: prompt_vectors(client, cache, parts))
         return bool(found.all()), vectors
 

@@ -134,6 +134,9 @@ class PlayerScreen(Screen[None]):
         if self.session.restored:
             n = len(self.board.prompts)
             self.notify(f"Restored this video's {n} prompt(s) (--fresh ignores them)", timeout=4)
+        # The same lines the command line prints (e.g. an unknown config key), as notifications.
+        for warning in self.config.settings.warnings:
+            self.notify(warning, severity="warning", timeout=10)
 
     # -- workers ------------------------------------------------------------------------------
 

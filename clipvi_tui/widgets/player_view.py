@@ -140,4 +140,5 @@ class PlayerView:
             spikes=p.moments.spikes_view,
             servers_up=work.servers_up,
             servers_total=work.servers_total,
+            cache_error=work.cache_error,
         )

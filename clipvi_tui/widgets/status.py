@@ -48,6 +48,7 @@ class StatusInfo:
     spikes: bool = False
     servers_up: int = 0  # shown only with several servers
     servers_total: int = 0
+    cache_error: str = ""  # the cache cannot be written (disk full, damaged): shown in red
 
 
 class StatusBar(Widget):
@@ -113,11 +114,26 @@ def status_parts(s: StatusInfo) -> list[Part]:
     parts.append(Part(Text(label, style=style), Text(short, style=style), 5))
     if s.servers_total > 1:
         parts.append(Part(_servers(s), _servers(s, short=True), 6))
+    if s.cache_error:
+        # A cache that cannot be written is the one thing the user must see: it gives way last
+        # after the frame number.
+        failure = Text(cache_label(s.cache_error), style="bold red")
+        parts.append(Part(failure, Text("cache!", style="bold red"), 1))
     if s.playing and s.display_fps is not None:
         parts.append(
             Part(Text(f"display {s.display_fps:4.1f} fps"), Text(f"{s.display_fps:.0f} fps"), 7)
         )
     return parts
+
+
+def cache_label(error: str) -> str:
+    """A short status-bar label for a cache failure (the notification has the whole line)."""
+    text = error.lower()
+    if "disk full" in text:
+        return "cache: disk full"
+    if "damaged" in text:
+        return "cache: damaged file"
+    return "cache error"
 
 
 def fit_parts(parts: list[Part], width: int) -> Text:

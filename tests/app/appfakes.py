@@ -21,7 +21,8 @@ import numpy as np
 from textual.pilot import Pilot
 
 from clipvi_tui.app import ClipviApp
-from clipvi_tui.core.embeddings import BadRequest, ServerUnreachable
+from clipvi_tui.core.embeddings import ServerUnreachable
+from clipvi_tui.core.failures import PromptTooLong
 from clipvi_tui.player.scoreboard import READY
 from clipvi_tui.screens.player import PlayerScreen
 from clipvi_tui.widgets.video import VideoView
@@ -89,7 +90,7 @@ class ColourClient:
         rows = []
         for text in texts:
             if len(text.split()) > 77:
-                raise BadRequest("Inference server rejected the request (HTTP 400): too long")
+                raise PromptTooLong("Inference server rejected the request (HTTP 400): too long")
             self.text_calls.append(text)
             vec = np.zeros(3)
             for word, bgr in WORDS.items():

@@ -5,6 +5,7 @@ The helpers and the fake client live in ``appfakes.py`` (see there why).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,14 @@ import pytest
 from clipvi_tui.app import ClipviApp
 from clipvi_tui.config import Settings
 from tests.app.appfakes import ColourClient, MakeApp, write_video
+from tests.support.tmux import Tmux, private_tmux
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    """A private tmux server for a test of the real app in a real terminal, killed afterwards."""
+    with private_tmux() as t:
+        yield t
 
 
 @pytest.fixture(scope="session")

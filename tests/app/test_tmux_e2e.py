@@ -12,66 +12,19 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.tmux import Tmux, wait_screen
+
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"),
 ]
-
-
-class Tmux:
-    """One detached session on a private tmux server (never the user's)."""
-
-    def __init__(self, name: str) -> None:
-        self.socket = name
-        self.session = name
-
-    def run(self, *args: str) -> str:
-        out = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
-        )
-        return out.stdout
-
-    def start(self, command: str, width: int = 120, height: int = 40) -> None:
-        self.run("new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height))
-        self.run("send-keys", "-t", self.session, command, "Enter")
-
-    def keys(self, *keys: str) -> None:
-        self.run("send-keys", "-t", self.session, *keys)
-
-    def screen(self, colours: bool = False) -> str:
-        return self.run("capture-pane", "-p", *(["-e"] if colours else []), "-t", self.session)
-
-    def kill(self) -> None:
-        self.run("kill-server")
-
-
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    """A private tmux server, killed afterwards."""
-    t = Tmux(f"clipvi-e2e-{os.getpid()}")
-    yield t
-    t.kill()
-
-
-def wait_screen(tmux: Tmux, predicate: Callable[[str], Any], timeout: float, what: str) -> str:
-    """Poll the pane until ``predicate(text)`` holds; fail showing the screen otherwise."""
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        text = tmux.screen()
-        if predicate(text):
-            return text
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; screen was:\n{text}")
 
 
 def frame_number(text: str) -> int:

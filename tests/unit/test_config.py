@@ -49,7 +49,6 @@ def test_dot_config_yaml_is_found_in_the_working_directory() -> None:
         ("sample_fps: fast\n", "sample_fps"),
         ("graphics: vga\n", "graphics"),
         ("CLIP: 5\n", "CLIP"),
-        ("colour: red\n", "unknown key"),
         ("- just\n- a list\n", "mapping"),
         ("a: [unclosed\n", "not valid YAML"),
     ],
@@ -75,3 +74,13 @@ def test_autoplay_and_restore_session_from_file_and_env(tmp_path: Path) -> None:
     assert load_settings({}, env={"CLIPVI_AUTOPLAY": "0"}).autoplay is False
     with pytest.raises(ConfigError, match="autoplay"):
         load_settings({"config": write(tmp_path / "d.yaml", "autoplay: sometimes\n")}, env={})
+
+
+def test_an_unknown_key_is_a_warning_naming_the_closest_known_one(tmp_path: Path) -> None:
+    """A typo no longer stops the run: the key is ignored, and the warning says what was meant."""
+    cfg = write(tmp_path / "c.yaml", "sampel_fps: 2\nclip_version: X\ncolour: red\n")
+    s = load_settings({"config": cfg}, env={})
+    assert s.clip_version == "X" and s.sample_fps == 5.0, "known keys still apply"
+    assert len(s.warnings) == 2, s.warnings
+    assert "unknown key 'sampel_fps' ignored (did you mean 'sample_fps'?)" in s.warnings[0]
+    assert "unknown key 'colour' ignored" in s.warnings[1]
