@@ -217,17 +217,8 @@ class EmbeddingCache:
         """Store one vector per frame index in a single transaction (normalised to float16)."""
         if len(indices) != len(vectors):
             raise ValueError("indices and vectors differ in length")
-        prefix = self.frame_prefix(fingerprint, model_id, tag)
         blobs = normalise(vectors).astype(VECTOR_DTYPE)
-
-        def write(txn: lmdb.Transaction) -> None:
-            self._claim_dim(txn, model_id, blobs)
-            for k, blob in zip(indices, blobs, strict=True):
-                key = prefix + _INDEX.pack(int(k))
-                txn.put(key, encode_vector(key, blob), db=self._frames)
-
-        self._write(write)
-        self._after_write(model_id, (prefix + _INDEX.pack(int(k)) for k in indices))
+        self.put_stored_frames(fingerprint, model_id, tag, indices, blobs)
 
     # -- vectors handed over from elsewhere (core/handoff.py) ----------------------------------
 
