@@ -32,7 +32,7 @@ check: $(STAMP)
 	$(VENV)/bin/mypy clipvi_tui
 
 bench: $(STAMP)
-	$(PY) bench/throughput.py
+	$(PY) bench/run_all.py
 	$(PY) bench/cache_size.py
 	$(PY) bench/segment_iou.py
 	$(PY) bench/servers.py

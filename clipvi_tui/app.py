@@ -29,6 +29,7 @@ from clipvi_tui.screens.dialogs import HelpScreen, help_rows
 from clipvi_tui.screens.library import LibraryConfig, LibraryScreen
 from clipvi_tui.screens.player import PlayerScreen
 from clipvi_tui.widgets.commands import KeyCommands
+from clipvi_tui.widgets.halfblock import install_truecolor_pass_through
 
 # Signals that end the app the way `q` does (SIGHUP: the terminal or SSH session went away).
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -99,6 +100,9 @@ class ClipviApp(App[int]):
             raise ValueError("ClipviApp needs a video or a library")
         self.config = self._player_config(settings, Path(video), info or probe(video))
         self.player = PlayerScreen(self.config)
+        # Half-block video changes thousands of truecolor segments a frame; Textual's
+        # ANSI-to-truecolor filter would rebuild every one of them on every frame.
+        install_truecolor_pass_through(self._filters)
 
     def _player_config(
         self, settings: Settings, video: Path, info: VideoInfo, start_frame: int = 0

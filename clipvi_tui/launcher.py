@@ -21,18 +21,21 @@ import gc
 import json
 import logging
 import os
+import time
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clipvi_tui.config import Settings
-from clipvi_tui.core.video import probe
+from clipvi_tui.core.cache import CacheError, EmbeddingCache
+from clipvi_tui.core.process import limit_malloc_arenas
+from clipvi_tui.core.video import VideoInfo, probe
 
 if TYPE_CHECKING:
     from clipvi_tui.app import ClipviApp
 
 # Set this to a file path to get the player's counters (display rate, seek latency) as JSON on
-# exit; ``bench/display_fps.py`` uses it.
+# exit; ``bench/player.py`` uses it.
 STATS_ENV = "CLIPVI_BENCH_STATS"
 
 
@@ -65,6 +68,23 @@ def tune_gc() -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, 20, 10)
 
 
+def probe_cached(video: Path, cache_dir: Path) -> VideoInfo:
+    """Probe ``video`` with its frame index from the cache (demuxed and stored on first use).
+
+    The cache is closed again before the app starts (its services open it themselves; LMDB
+    wants one open environment per process). A cache that cannot be opened only costs the
+    demux pass; the services report the cache problem.
+
+    Raises:
+        VideoError: if the video cannot be opened.
+    """
+    try:
+        with EmbeddingCache(cache_dir) as cache:
+            return probe(video, cache)
+    except CacheError:
+        return probe(video)
+
+
 def launch(settings: Settings, video: Path) -> int:
     """Run the app on ``video`` with ``settings`` and return the process exit code.
 
@@ -72,7 +92,8 @@ def launch(settings: Settings, video: Path) -> int:
         VideoError: if the video cannot be opened (before anything is drawn).
         ValueError: for an unknown graphics mode.
     """
-    info = probe(video)
+    limit_malloc_arenas()  # before any thread starts
+    info = probe_cached(video, settings.cache_dir)
     mode = prepare_terminal(settings)
 
     from clipvi_tui.app import ClipviApp
@@ -92,6 +113,7 @@ def launch_library(settings: Settings, videos: list[Path], root: Path | None) ->
     """
     from clipvi_tui.server.embedded import serving
 
+    limit_malloc_arenas()  # before any thread starts
     mode = prepare_terminal(settings)
 
     from clipvi_tui.app import ClipviApp
@@ -128,6 +150,17 @@ def run_app(app: ClipviApp) -> int:
     return app.return_code or 0
 
 
+def process_started() -> float | None:
+    """When this process started, on the ``time.monotonic()`` clock (Linux; None elsewhere)."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        started_after_boot = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - started_after_boot
+        return time.monotonic() - age
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def _write_stats(app: object) -> None:
     """Dump the player's counters to ``$CLIPVI_BENCH_STATS`` (only when that is set)."""
     target = os.environ.get(STATS_ENV)
@@ -144,6 +177,10 @@ def _write_stats(app: object) -> None:
                 "dropped": stats.dropped,
                 "seek_latencies_s": stats.seek_latencies,
                 "seek_arrivals_s": stats.seek_arrivals,
+                "first_picture_latencies_s": stats.first_picture_latencies,
+                "preview_latencies_s": stats.preview_latencies,
+                "chart_builds": stats.chart_builds,
+                "process_started": process_started(),
                 "paint_times": list(stats.paint_times),
             }
         ),

@@ -77,9 +77,8 @@ def video_of(settings: Settings, raw: str | None = None) -> Path:
 
 def run_index_command(args: argparse.Namespace) -> int:
     """``clipvi-tui index``: embed every sampled frame and the prompts, then say how far it got."""
-    from clipvi_tui.cli.indexing import run_index
+    from clipvi_tui.cli.indexing import from_cache, run_index
     from clipvi_tui.cli.library import run_library_index_command, wants_library
-    from clipvi_tui.server.embedded import serving
 
     paths = list(args.video or [])
     if wants_library(paths):  # several paths, a folder or a glob
@@ -88,6 +87,16 @@ def run_index_command(args: argparse.Namespace) -> int:
     args.video = paths[0] if paths else None
     settings = settings_with_warnings(args)
     video = video_of(settings, args.video)
+    cached = from_cache(settings, video, settings.prompts)
+    if cached.complete:  # nothing to embed: no server contacted, none started
+        print(
+            f"{video.name}: {cached.cached_frames}/{len(cached.sampled)} frames cached "
+            "(0 embedded now: everything was cached)",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    from clipvi_tui.server.embedded import serving
+
     with serving(settings, say=lambda m: print(m, file=sys.stderr)):
         result = run_index(settings, video, settings.prompts)
     rate = result.embedded_now / result.seconds if result.seconds > 0 else 0.0
@@ -102,7 +111,7 @@ def run_index_command(args: argparse.Namespace) -> int:
 def run_export_command(args: argparse.Namespace) -> int:
     """``clipvi-tui export``: per-frame scores as CSV or JSON, to stdout or ``-o FILE``; with
     ``--vectors FILE.npz`` the frame vectors (and scores too only when ``-p`` is given)."""
-    from clipvi_tui.cli.indexing import make_client, scores_for
+    from clipvi_tui.cli.indexing import from_cache, make_client, scores_for
     from clipvi_tui.server.embedded import serving
 
     settings = settings_with_warnings(args)
@@ -116,6 +125,12 @@ def run_export_command(args: argparse.Namespace) -> int:
         with serving(settings, say=lambda m: print(m, file=sys.stderr)):
             _export_vectors(args, settings, video)
             return run_export_moments(args, settings, video)
+    if not args.vectors:
+        # The cache first: a fully cached export contacts no server, starts none and does not
+        # import inference-sdk.
+        cached = from_cache(settings, video, settings.prompts).table
+        if cached is not None:
+            return _write_scores(args, cached, video, make_client(settings).model_id, settings)
     with serving(settings, say=lambda m: print(m, file=sys.stderr)):
         _export_vectors(args, settings, video)
         if not scores_wanted:

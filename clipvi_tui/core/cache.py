@@ -4,6 +4,10 @@ Keys
     frames: ``<fingerprint>|<model id>|<preprocess tag>|`` + 8-byte big-endian frame index, so
             one video's vectors sit together in key order and a prefix scan reads them all.
     texts:  ``<model id>|<prompt>``.
+    frame_index: ``file:<content hash>`` → a video's frame index (timestamps, keyframes; see
+            :mod:`clipvi_tui.core.frameindex`), so a video is demuxed once, not on every start.
+    thumbnails: ``<fingerprint>|`` + 8-byte frame index → a small JPEG of that sampled frame
+            (:mod:`clipvi_tui.core.thumbnails`): a seek shows it at once, before the exact frame.
 
 The sampling rate is deliberately *not* part of a frame key: frame indices are raw indices of the
 video, so a vector for frame k is the same whether 5 fps or every frame asked for it, and moving
@@ -37,7 +41,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import lmdb
 import numpy as np
@@ -104,7 +108,7 @@ class EmbeddingCache:
             self._env = lmdb.open(
                 str(self.directory),
                 map_size=map_size,
-                max_dbs=8,
+                max_dbs=8,  # frames, texts, models, frame_index, thumbnails (+ room)
                 # Several reader threads (UI, indexer, exporter) each hold short transactions.
                 max_readers=256,
                 mode=CACHE_FILE_MODE,
@@ -113,6 +117,8 @@ class EmbeddingCache:
             self._frames = self._env.open_db(b"frames")
             self._texts = self._env.open_db(b"texts")
             self._models = self._env.open_db(b"models")
+            self._frame_index = self._env.open_db(b"frame_index")
+            self._thumbnails = self._env.open_db(b"thumbnails")
         except DAMAGE_ERRORS as exc:
             raise CacheDamaged(damaged_message(self.directory, exc)) from exc
         except (OSError, lmdb.Error) as exc:
@@ -414,6 +420,49 @@ class EmbeddingCache:
         record = self.model_record(model_id)
         return record.dim if record is not None else self.legacy_dim(model_id)
 
+    # -- frame indices (timestamps and keyframes of a video) -----------------------------------
+
+    def get_frame_index(self, key: str) -> bytes | None:
+        """The stored frame index blob under ``key`` (see :func:`clipvi_tui.core.video.probe`)."""
+        return self._read(lambda txn: _as_bytes(txn.get(key.encode(), db=self._frame_index)))
+
+    def put_frame_index(self, key: str, blob: bytes) -> None:
+        """Store a frame index blob under ``key`` (replacing an older one)."""
+
+        def write(txn: lmdb.Transaction) -> None:
+            txn.put(key.encode(), blob, db=self._frame_index)
+
+        self._write(write)
+
+    # -- thumbnails (small JPEGs of sampled frames, for instant seeks) -------------------------
+
+    @staticmethod
+    def _thumb_key(fingerprint: str, index: int) -> bytes:
+        return f"{fingerprint}|".encode() + _INDEX.pack(int(index))
+
+    def put_thumbnails(
+        self, fingerprint: str, indices: Sequence[int], jpegs: Sequence[bytes]
+    ) -> None:
+        """Store one JPEG per frame index in a single transaction."""
+        if len(indices) != len(jpegs):
+            raise ValueError("indices and thumbnails differ in length")
+
+        def write(txn: lmdb.Transaction) -> None:
+            for k, blob in zip(indices, jpegs, strict=True):
+                txn.put(self._thumb_key(fingerprint, k), blob, db=self._thumbnails)
+
+        self._write(write)
+
+    def get_thumbnail(self, fingerprint: str, index: int) -> bytes | None:
+        """The JPEG stored for one frame, or None."""
+        key = self._thumb_key(fingerprint, index)
+        return self._read(lambda txn: _as_bytes(txn.get(key, db=self._thumbnails)))
+
+    def thumbnail_indices(self, fingerprint: str) -> np.ndarray:
+        """Frame indices of one video that have a thumbnail, ascending."""
+        prefix = f"{fingerprint}|".encode()
+        return self._read(lambda txn: _indices_under(txn, self._thumbnails, prefix))
+
     def stats(self) -> dict[str, int]:
         """Entry counts and sizes, for ``--verbose`` output and benchmarks."""
 
@@ -429,6 +478,19 @@ class EmbeddingCache:
             }
 
         return self._read(count)
+
+
+def _indices_under(txn: lmdb.Transaction, db: Any, prefix: bytes) -> np.ndarray:
+    """The 8-byte big-endian frame indices that follow ``prefix`` in ``db``'s keys, ascending."""
+    cur = txn.cursor(db=db)
+    out: list[int] = []
+    if cur.set_range(prefix):
+        for raw in cur.iternext(keys=True, values=False):
+            key = bytes(raw)
+            if not key.startswith(prefix):
+                break
+            out.append(_INDEX.unpack(key[len(prefix) :])[0])
+    return np.asarray(out, dtype=np.int64)
 
 
 def _as_bytes(value: bytes | memoryview | None) -> bytes | None:

@@ -48,7 +48,7 @@ from clipvi_tui.core.failures import (
     redact,
 )
 from clipvi_tui.core.validation import embeddings_from_response
-from clipvi_tui.core.video import downscale
+from clipvi_tui.core.video import centre_square, shrink_area
 
 __all__ = [
     "AuthError",
@@ -137,6 +137,24 @@ class _LoopThread:
         self._thread.join(timeout=2)
 
 
+def upload_frame(frame: np.ndarray, input_size: int) -> np.ndarray:
+    """A BGR frame as it is uploaded (kept BGR: the SDK JPEG-encodes BGR correctly).
+
+    The server resizes the short side to the model's input and keeps the centre square, so only
+    that square is shrunk (area-averaged, :func:`~clipvi_tui.core.video.shrink_area`) and sent:
+    44% fewer pixels of a 16:9 frame to shrink, JPEG-encode, upload and decode, and nothing left
+    for the server's resize and crop to do. Against what earlier versions uploaded (the whole
+    frame through one INTER_AREA step) the pixels the model sees differ by about one level on
+    average, less than the JPEG encoding's own error, so cached vectors stay comparable and the
+    ``area<size>`` tag still describes them. Frames smaller than ``input_size`` are sent whole
+    (the server upscales them). Idempotent: an upload prepared again is unchanged.
+    """
+    h, w = frame.shape[:2]
+    if min(h, w) < input_size:
+        return frame
+    return shrink_area(np.ascontiguousarray(centre_square(frame)), input_size)
+
+
 class InferenceEmbeddingClient:
     """:class:`EmbeddingClient` backed by a Roboflow Inference server via ``inference-sdk``.
 
@@ -202,8 +220,8 @@ class InferenceEmbeddingClient:
         return self._max_batch
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:
-        """Shrink a BGR frame to what is uploaded (kept BGR: the SDK encodes BGR correctly)."""
-        return downscale(frame, self.input_size)
+        """Shrink a BGR frame to what is uploaded (see :func:`upload_frame`)."""
+        return upload_frame(frame, self.input_size)
 
     def embed_images(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         """Embed BGR frames in chunks of ``max_batch``, all chunks in flight together.

@@ -26,18 +26,23 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from clipvi_tui.core.cache import EmbeddingCache
+from clipvi_tui.core.conversion import FrameConverter
 from clipvi_tui.core.embeddings import EmbeddingClient, EmbeddingError
 from clipvi_tui.core.failures import EmbeddingCancelled
-from clipvi_tui.core.similarity import ScoreTable, score_table
+from clipvi_tui.core.process import lower_thread_priority, name_os_thread
+from clipvi_tui.core.progress import Progress, ProgressCallback
+from clipvi_tui.core.scores import cached_scores, prompt_vectors
 from clipvi_tui.core.validation import check_vectors, server_of
-from clipvi_tui.core.video import VideoReader, downscale, fingerprint, probe, sample_indices
+from clipvi_tui.core.video import VideoInfo, VideoReader, probe, sample_indices
+
+__all__ = ["Indexer", "Progress", "ProgressCallback", "cached_scores", "prompt_vectors"]
 
 # Longest pause between retries while the server is down (the app keeps trying forever).
 MAX_RETRY_DELAY = 5.0
@@ -49,51 +54,28 @@ DEFAULT_CONCURRENCY = 3
 STOP_GRACE_S = 0.3
 
 
-@dataclass
-class Progress:
-    """A snapshot of indexing, handed to the progress callback.
-
-    Attributes:
-        done: sampled frames that have a cached vector.
-        total: sampled frames in the video.
-        frames_per_s: embedding throughput over the last few seconds.
-        state: ``running``, ``retrying`` (server trouble, will try again), ``done``,
-            ``cancelled`` or ``failed``.
-        error: the last error message, if any.
-        stored: raw frame indices stored by the write that triggered this report.
-    """
-
-    done: int
-    total: int
-    frames_per_s: float = 0.0
-    state: str = "running"
-    error: str | None = None
-    stored: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-
-    @property
-    def finished(self) -> bool:
-        """True once the run has ended, for whatever reason."""
-        return self.state in ("done", "cancelled", "failed")
-
-
-ProgressCallback = Callable[[Progress], None]
+def _raw(frame: Any, rotation: int) -> Any:
+    """Keep a decoded frame as it is (the :class:`FrameConverter` converts it)."""
+    return frame
 
 
 class _Batch:
     """Frames on their way through the pipeline."""
 
-    __slots__ = ("frames", "indices", "playhead_moves", "positions")
+    __slots__ = ("frames", "indices", "playhead_moves", "positions", "prepared", "thumbs")
 
     def __init__(
         self,
         positions: list[int],
         indices: list[int],
-        frames: list[np.ndarray],
+        frames: list[Any],
         playhead_moves: int,
     ):
         self.positions = positions
         self.indices = indices
-        self.frames = frames
+        self.frames = frames  # conversions of the decoded frames (futures), until collected
+        self.prepared: list[np.ndarray] | None = None  # what is uploaded
+        self.thumbs: list[bytes] = []  # JPEG thumbnails, when the indexer makes them
         self.playhead_moves = playhead_moves  # how many seeks had happened when it was picked
 
 
@@ -108,9 +90,12 @@ class Indexer:
         *,
         sample_fps: float | None,
         video_fingerprint: str | None = None,
+        info: VideoInfo | None = None,
         concurrency: int | None = None,
         keep_retrying: bool = False,
         on_progress: ProgressCallback | None = None,
+        thumbnails: bool = False,
+        nice: int = 0,
     ) -> None:
         """Prepare an indexing run (nothing starts until :meth:`run`).
 
@@ -120,27 +105,37 @@ class Indexer:
             cache: where they go.
             sample_fps: frames per second to embed; None for every frame.
             video_fingerprint: the video's cache key, if the caller already computed it.
+            info: the probed video (with its frame index), if the caller already has it.
             concurrency: requests kept in flight at once; None asks the client (a
                 :class:`~clipvi_tui.core.servers.ServerPool` knows its servers' capacity),
                 else :data:`DEFAULT_CONCURRENCY`.
             keep_retrying: on server trouble, wait and retry forever (the app) instead of
                 failing after the client's own retries (the CLI).
             on_progress: called from the writer thread after every write and at the end.
+            thumbnails: also store a small JPEG of every embedded frame (the app's instant
+                seeks, see :mod:`clipvi_tui.core.thumbnails`), made from the decoded picture.
+            nice: lower the pipeline's threads' CPU priority by this much (the app keeps its
+                UI ahead of indexing; see :mod:`clipvi_tui.core.process`).
 
         Raises:
             VideoError: if the video cannot be opened.
         """
         self.video_path = Path(video_path)
-        self.info = probe(self.video_path)
+        self.info = (
+            info if info is not None and info.index is not None else probe(video_path, cache)
+        )
         self.client = client
         self.cache = cache
-        self.fingerprint = video_fingerprint or fingerprint(self.video_path, self.info)
+        self.fingerprint = video_fingerprint or self.info.fingerprint or ""
+        assert self.fingerprint, "a probed VideoInfo always has a fingerprint"
         self.sampled = sample_indices(self.info, sample_fps)
         if concurrency is None:
             concurrency = int(getattr(client, "concurrency", DEFAULT_CONCURRENCY))
         self.concurrency = max(1, concurrency)
         self.keep_retrying = keep_retrying
         self.on_progress = on_progress
+        self.thumbnails = thumbnails and hasattr(cache, "put_thumbnails")
+        self.nice = nice
         # Set by cancel() and by fatal errors: every thread of the pipeline watches it.
         self._cancel = threading.Event()
         self._user_cancelled = False
@@ -304,43 +299,70 @@ class Indexer:
             self._in_flight -= 1
 
     def _decode_loop(self, out: queue.Queue[_Batch | None], fatal: threading.Event) -> None:
-        # Shrinking here, on the decoder thread, keeps big frames out of the queues and off the
-        # event loop that JPEG-encodes uploads. The client's own prepare step still runs once in
-        # embed_images (on frames this small its downscale is a no-op).
-        short_side = int(getattr(self.client, "input_size", 224))
+        name_os_thread("clipvi-idx-dec")
+        lower_thread_priority(self.nice)
+        # The frames between the sampled ones are decoded only as far as other frames need them
+        # and never converted; the sampled ones are converted to what is uploaded right away.
         try:
-            reader = VideoReader(self.video_path)
+            reader = VideoReader(self.video_path, self.info)
         except Exception as exc:
             self._error = str(exc)
+            self.last_exception = exc
             fatal.set()
             return
+        converter = FrameConverter(
+            self.info.rotation, getattr(self.client, "prepare", None), thumbnails=self.thumbnails
+        )
         with reader:
-            while not self._cancel.is_set() and not fatal.is_set():
-                positions = self._next_positions()
-                if not positions:
-                    # Nothing unclaimed; failed batches may still come back for a retry.
-                    if self._in_flight_settled():
-                        return
-                    time.sleep(0.05)
-                    continue
-                indices = [int(self.sampled[p]) for p in positions]
-                try:
-                    frames = [reader.read(k) for k in indices]
-                except Exception as exc:
-                    self._error = str(exc)
-                    self.last_exception = exc
-                    fatal.set()
+            try:
+                self._decode_batches(reader, converter, out, fatal)
+            finally:
+                converter.close()
+
+    def _decode_batches(
+        self,
+        reader: VideoReader,
+        converter: FrameConverter,
+        out: queue.Queue[_Batch | None],
+        fatal: threading.Event,
+    ) -> None:
+        """Claim batches from the playhead on, decode them, hand them on for conversion."""
+        while not self._cancel.is_set() and not fatal.is_set():
+            positions = self._next_positions()
+            if not positions:
+                # Nothing unclaimed; failed batches may still come back for a retry.
+                if self._in_flight_settled():
                     return
-                frames = [downscale(f, short_side) for f in frames]
-                batch = _Batch(positions, indices, frames, self._playhead_moves)
-                while not self._cancel.is_set():
-                    try:
-                        out.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                else:
-                    self._release(positions)
+                time.sleep(0.05)
+                continue
+            indices = [int(self.sampled[p]) for p in positions]
+            try:
+                # Only the sampled frames are converted (on the converter threads, while this
+                # thread decodes on); the ones between are decoded only as far as needed.
+                futures = [converter.submit(f) for _, f in reader.iter_frames(indices, _raw)]
+            except Exception as exc:
+                self._error = str(exc)
+                self.last_exception = exc
+                fatal.set()
+                return
+            batch = _Batch(positions, indices, futures, self._playhead_moves)
+            while not self._cancel.is_set():
+                try:
+                    out.put(batch, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            else:
+                self._release(positions)
+
+    def _prepared(self, batch: _Batch) -> list[np.ndarray]:
+        """The batch's frames as uploaded (waiting for their conversions); keeps thumbnails."""
+        if batch.prepared is None:
+            done = [f.result() for f in batch.frames]
+            batch.prepared = [upload for upload, _ in done]
+            batch.thumbs = [t for _, t in done if t is not None]
+            batch.frames = []
+        return batch.prepared
 
     def _in_flight_settled(self) -> bool:
         """True when no batch is in flight, so none can come back for a retry."""
@@ -353,6 +375,8 @@ class Indexer:
         out: queue.Queue[tuple[_Batch, np.ndarray] | None],
         fatal: threading.Event,
     ) -> None:
+        name_os_thread("clipvi-idx-emb")
+        lower_thread_priority(self.nice)
         delay = 0.5
         while True:
             try:
@@ -367,9 +391,15 @@ class Indexer:
                 self._release(batch.positions)
                 continue
             try:
+                uploads = self._prepared(batch)
+            except Exception as exc:  # a conversion failed (out of memory, say): stop cleanly
+                self._release(batch.positions)
+                self._abort(exc, fatal)
+                continue
+            try:
                 vectors = check_vectors(
-                    self.client.embed_images(batch.frames),
-                    len(batch.frames),
+                    self.client.embed_images(uploads),
+                    len(uploads),
                     server=server_of(self.client),
                     model_id=self.client.model_id,
                 )
@@ -398,6 +428,8 @@ class Indexer:
         done: threading.Event,
         fatal: threading.Event,
     ) -> None:
+        name_os_thread("clipvi-idx-wri")
+        lower_thread_priority(self.nice)
         finished = False
         while not finished:
             item = inp.get()
@@ -428,6 +460,13 @@ class Indexer:
                     indices,
                     vectors,
                 )
+                with_thumbs = [b for b, _ in items if b.thumbs]
+                if with_thumbs:
+                    self.cache.put_thumbnails(
+                        self.fingerprint,
+                        [k for b in with_thumbs for k in b.indices],
+                        [t for b in with_thumbs for t in b.thumbs],
+                    )
             except Exception as exc:
                 # Disk full, a damaged file, a dimension conflict: nothing later can be stored
                 # either, so the whole pipeline stops now (and the run reports this error).
@@ -481,42 +520,3 @@ class Indexer:
         if self.on_progress is not None:
             self.on_progress(final)
         return final
-
-
-def prompt_vectors(
-    client: EmbeddingClient, cache: EmbeddingCache, prompts: Sequence[str]
-) -> np.ndarray:
-    """Vectors for ``prompts``, embedding (and caching) only those not cached yet.
-
-    Raises:
-        EmbeddingError: if the server is needed and fails.
-    """
-    found, vectors = cache.get_texts(client.model_id, prompts)
-    missing = [p for p, ok in zip(prompts, found, strict=True) if not ok]
-    if missing:
-        fresh = check_vectors(
-            client.embed_texts(missing),
-            len(missing),
-            server=server_of(client),
-            model_id=client.model_id,
-        )
-        cache.put_texts(client.model_id, missing, fresh)
-        found, vectors = cache.get_texts(client.model_id, prompts)
-    return vectors
-
-
-def cached_scores(
-    cache: EmbeddingCache,
-    client: EmbeddingClient,
-    video_fingerprint: str,
-    sampled: np.ndarray,
-    prompts: list[str],
-    text_vectors: np.ndarray,
-    times: np.ndarray,
-) -> ScoreTable:
-    """The score table from what the cache holds now (NaN for frames not embedded yet).
-
-    ``times`` are the sampled frames' times in seconds (``VideoInfo.times_of(sampled)``).
-    """
-    idx, vecs = cache.frame_matrix(video_fingerprint, client.model_id, client.preprocess_tag)
-    return score_table(sampled, idx, vecs, prompts, text_vectors, times)

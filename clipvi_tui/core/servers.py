@@ -41,6 +41,8 @@ from clipvi_tui.core.embeddings import (
     ServerError,
     ServerUnreachable,
     nothing_listens,
+
+    upload_frame,
 )
 from clipvi_tui.core.failures import ServerTimeout
 from clipvi_tui.core.server_check import (
@@ -51,12 +53,11 @@ from clipvi_tui.core.server_check import (
     probe_image,
     server_version,
 )
-from clipvi_tui.core.video import downscale
 
 log = logging.getLogger(__name__)
 
 # Requests kept in flight per server unless configured: enough to overlap upload, inference and
-# download on one CPU server (bench/throughput.py); a GPU server with NUM_WORKERS wants more.
+# download on one CPU server (bench/index.py); a GPU server with NUM_WORKERS wants more.
 DEFAULT_MAX_IN_FLIGHT = 3
 # Longest wait before a set-aside server is tried again.
 MAX_SET_ASIDE_S = 5.0
@@ -327,8 +328,8 @@ class ServerPool:
         return total
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:
-        """Shrink a BGR frame to what is uploaded."""
-        return downscale(frame, self.input_size)
+        """Shrink a BGR frame to what is uploaded (the centre square, see ``upload_frame``)."""
+        return upload_frame(frame, self.input_size)
 
     def embed_images(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         """Embed BGR frames, each request on the least loaded healthy server.

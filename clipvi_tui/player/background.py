@@ -18,9 +18,10 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
+from clipvi_tui.core.cache import CacheError
 from clipvi_tui.core.indexer import Indexer
 from clipvi_tui.player import services
-from clipvi_tui.player.context import CANCEL_GRACE_S, PlayerConfig, ServiceHandles
+from clipvi_tui.player.context import CANCEL_GRACE_S, Abandoned, PlayerConfig, ServiceHandles
 from clipvi_tui.player.messages import (
     CacheFailed,
     CacheLoaded,
@@ -138,6 +139,17 @@ class BackgroundWork:
         self.playhead = frame
         if self.indexer is not None:
             self.indexer.set_playhead(frame)
+
+    def thumbnail(self, frame: int) -> bytes | None:
+        """The stored thumbnail of sampled ``frame``, if any (any thread; for seek previews)."""
+        cache, fp = self.handles.cache, self.config.info.fingerprint
+        if cache is None or not fp:
+            return None
+        try:
+            with self.handles.using_cache():
+                return cache.get_thumbnail(fp, frame)
+        except (Abandoned, CacheError):
+            return None
 
     def embed_pending(self) -> None:
         """Send prompts without a vector (and not already on their way) to a worker."""

@@ -23,6 +23,7 @@ class FrameDisplay:
         self.stats = stats
         self.generation = 0  # bumped on every user seek; older decoded frames are stale
         self._seek_started: tuple[int, float] | None = None
+        self._first_shown = False
         self._shown_frame = -1
 
     def seeked(self) -> None:
@@ -33,11 +34,13 @@ class FrameDisplay:
         # back (replay from the end) the frames of the new position are all earlier than the
         # one on screen and must be painted, not dropped until playback passes it again.
         self._shown_frame = -1
+        self._first_shown = False
 
-    def request(self, frame: int, cols: int, rows: int) -> None:
-        """Ask the decoder for raw ``frame`` in a ``cols`` × ``rows`` cell box."""
+    def request(self, frame: int, cols: int, rows: int, *, playing: bool = False) -> None:
+        """Ask the decoder for raw ``frame`` in a ``cols`` × ``rows`` cell box (``playing``: the
+        next frames will be asked for soon, so the decoder may work ahead)."""
         if cols > 0 and rows > 0:
-            self.mailbox.request(FrameRequest(frame, self.generation, cols, rows))
+            self.mailbox.request(FrameRequest(frame, self.generation, cols, rows, playing))
 
     def accept(self, decoded: DecodedFrame, playing: bool) -> bool:
         """True if ``decoded`` should be painted; a stale frame is dropped (and acknowledged).
@@ -57,15 +60,26 @@ class FrameDisplay:
             self.stats.seek_arrivals.append((waited, decoded.seconds))
         return True
 
-    def painted(self, generation: int) -> None:
-        """A frame of ``generation`` reached the screen: let the decoder go on, count it."""
+    def painted(self, generation: int, *, preview: bool = False) -> None:
+        """A frame of ``generation`` reached the screen: let the decoder go on, count it.
+
+        A preview answers a seek's first picture; the seek is complete with the exact frame.
+        """
         now = time.perf_counter()
         self.mailbox.painted()
         self.stats.paints += 1
         self.stats.paint_times.append(now)
-        if self._seek_started is not None and self._seek_started[0] == generation:
-            self.stats.seek_latencies.append(now - self._seek_started[1])
-            self._seek_started = None
+        started = self._seek_started
+        if started is None or started[0] != generation:
+            return
+        if not self._first_shown:
+            self._first_shown = True
+            self.stats.first_picture_latencies.append(now - started[1])
+        if preview:
+            self.stats.preview_latencies.append(now - started[1])
+            return
+        self.stats.seek_latencies.append(now - started[1])
+        self._seek_started = None
 
     def failed(self, request: FrameRequest) -> bool:
         """A frame could not be decoded; True if it was the one the screen still wants."""

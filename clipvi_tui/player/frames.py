@@ -8,31 +8,27 @@ previous one was painted (or dropped), so a slow terminal makes the app drop dis
 fall behind with a queue of old ones. Decoding the next frame overlaps with painting this one.
 
 No widgets here: the screen runs :func:`pump_frames` on a thread worker, which posts each decoded
-frame as a :class:`~clipvi_tui.player.messages.FrameDecoded` message for the screen to paint.
+frame as a :class:`~clipvi_tui.player.messages.FrameDecoded` message for the screen to paint. The
+decoding and shrinking itself is :class:`~clipvi_tui.player.renderer.FrameRenderer`'s.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import cv2
-import numpy as np
-
-from clipvi_tui.core.video import VideoError, VideoReader
-from clipvi_tui.player.geometry import FrameGeometry, fit_frame
+from clipvi_tui.core.video import DecodeInterrupted, VideoError
+from clipvi_tui.player.geometry import FrameGeometry
 from clipvi_tui.player.messages import FrameDecoded, FrameFailed
 
 # If the UI never acknowledges a frame (its screen is covered by a dialog and does not refresh),
 # decode the next request anyway after this long.
 ACK_TIMEOUT_S = 0.5
-# Recently shown frames kept ready for stepping back and forth (small images: a few KiB each).
-LRU_SIZE = 12
+# While playing, the decoder runs this many frames ahead of the last request when idle.
+PREFETCH_FRAMES = 8
 
 
 @dataclass(frozen=True)
@@ -48,6 +44,12 @@ class FrameRequest:
     generation: int
     cols: int
     rows: int
+    playing: bool = False
+    origin: int = -1  # the frame a prefetch run started from (decoder-side bookkeeping)
+
+    def __post_init__(self) -> None:
+        if self.origin < 0:
+            object.__setattr__(self, "origin", self.frame)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,15 @@ class FrameMailbox:
             self._in_flight, self._sent_at = True, time.monotonic()
             return True
 
+    def overtaken(self, req: FrameRequest) -> bool:
+        """True when a request of a newer generation (a later seek) is waiting (any thread)."""
+        newer = self._latest
+        return newer is not None and newer.generation > req.generation
+
+    def waiting(self) -> bool:
+        """True when any request is waiting (so prefetching should stop)."""
+        return self._latest is not None or self._closed
+
     def painted(self) -> None:
         """The UI is done with the last frame (painted or dropped): the decoder may go on."""
         with self._cond:
@@ -141,100 +152,74 @@ class FrameMailbox:
         return self._closed
 
 
-class FrameRenderer:
-    """Decodes and shrinks frames for one graphics mode (use from a single thread)."""
+class Renderer(Protocol):
+    """What :func:`pump_frames` needs from the renderer (see :mod:`clipvi_tui.player.renderer`)."""
 
-    def __init__(
-        self,
-        video: Path,
-        mode: str,
-        cell_px: tuple[int, int],
-        prepare: Callable[[np.ndarray], Any],
-    ) -> None:
-        """Open the video.
+    def render(
+        self, req: FrameRequest, interrupt: Callable[[], bool] | None = None
+    ) -> DecodedFrame:
+        """The exact frame for ``req``."""
+        ...
 
-        Args:
-            video: the file.
-            mode: graphics mode (decides the pixel size per cell).
-            cell_px: cell size in the mode's units.
-            prepare: turns the scaled RGB frame into what the view paints (runs here, on the
-                decoder thread, so the UI thread only swaps it in).
+    def expensive(self, req: FrameRequest) -> bool:
+        """True when the exact frame takes a long decode."""
+        ...
 
-        Raises:
-            VideoError: if it cannot be opened.
-        """
-        self.mode = mode
-        self.cell_px = cell_px
-        self.prepare = prepare
-        self._reader = VideoReader(video)
-        self._lru: OrderedDict[tuple[int, int, int], DecodedFrame] = OrderedDict()
+    def preview(self, req: FrameRequest) -> DecodedFrame | None:
+        """A quick stand-in for ``req``'s frame, if there is one."""
+        ...
 
-    def close(self) -> None:
-        """Release the decoder."""
-        self._reader.close()
-
-    def __enter__(self) -> FrameRenderer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def render(self, req: FrameRequest) -> DecodedFrame:
-        """Decode ``req.frame`` and scale it to the cell box (from the LRU when it was seen).
-
-        Raises:
-            VideoError: if the frame cannot be decoded.
-        """
-        key = (req.frame, req.cols, req.rows)
-        hit = self._lru.get(key)
-        if hit is not None:
-            self._lru.move_to_end(key)
-            return DecodedFrame(req, hit.image, hit.geometry, 0.0)
-        started = time.perf_counter()
-        bgr = self._reader.read(req.frame)
-        info = self._reader.info
-        geo = fit_frame(self.mode, info.width, info.height, req.cols, req.rows, self.cell_px)
-        image = self.prepare(to_rgb(bgr, geo.pixels_w, geo.pixels_h))
-        out = DecodedFrame(req, image, geo, time.perf_counter() - started)
-        self._lru[key] = out
-        if len(self._lru) > LRU_SIZE:
-            self._lru.popitem(last=False)
-        return out
-
-
-def to_rgb(bgr: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale an OpenCV BGR frame to ``width`` × ``height`` and return it as RGB.
-
-    INTER_AREA averages when shrinking (no aliasing shimmer in half blocks); INTER_LINEAR when
-    growing a small video to a big kitty/sixel box.
-    """
-    h, w = bgr.shape[:2]
-    if (w, h) != (width, height):
-        shrink = width * height < w * h
-        interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        bgr = cv2.resize(bgr, (max(1, width), max(1, height)), interpolation=interp)
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    def prefetch(self, req: FrameRequest, interrupt: Callable[[], bool]) -> None:
+        """Decode ``req``'s frame ahead of time."""
+        ...
 
 
 def pump_frames(
     mailbox: FrameMailbox,
-    renderer: FrameRenderer,
+    renderer: Renderer,
     post: Callable[[Any], object],
     cancelled: Callable[[], bool],
 ) -> None:
     """Decode the newest requested frame and post it once the previous one was painted.
 
-    Runs until the mailbox closes or ``cancelled()`` turns true (decoder thread).
+    A request whose frame takes a long decode (a seek through a GOP) gets a preview first, and
+    its decode stops as soon as a newer seek arrives. While playing and idle, the next frames are
+    decoded ahead into the renderer's cache. Runs until the mailbox closes or ``cancelled()``
+    turns true (decoder thread).
     """
+    ahead: FrameRequest | None = None  # the last playback request, to prefetch after
     while not cancelled() and not mailbox.closed:
-        req = mailbox.take(timeout=0.2)
+        req = mailbox.take(timeout=0.005 if ahead is not None else 0.2)
         if req is None:
+            ahead = _prefetch_next(mailbox, renderer, ahead)
             continue
+        ahead = req if req.playing else None
+        sought_on = lambda r=req: mailbox.overtaken(r)  # noqa: E731
+        if not req.playing and renderer.expensive(req):
+            preview = renderer.preview(req)
+            if preview is not None and mailbox.claim(req):
+                post(FrameDecoded(preview, preview=True))
         try:
-            decoded = renderer.render(req)
+            decoded = renderer.render(req, sought_on)
+        except DecodeInterrupted:
+            continue
         except VideoError as exc:
             if mailbox.claim(req):
                 post(FrameFailed(req, str(exc)))
             continue
         if mailbox.claim(req):
             post(FrameDecoded(decoded))
+
+
+def _prefetch_next(
+    mailbox: FrameMailbox, renderer: Renderer, last: FrameRequest | None
+) -> FrameRequest | None:
+    """Decode one frame after ``last`` into the cache; the request to prefetch after next."""
+    if last is None or last.frame - last.origin >= PREFETCH_FRAMES:
+        return None
+    nxt = FrameRequest(last.frame + 1, last.generation, last.cols, last.rows, True, last.origin)
+    try:
+        renderer.prefetch(nxt, mailbox.waiting)
+    except (DecodeInterrupted, VideoError):
+        return None
+    return nxt

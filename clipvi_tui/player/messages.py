@@ -25,10 +25,15 @@ if TYPE_CHECKING:
 class FrameDecoded(Message):
     """A frame was decoded and scaled for the video box."""
 
-    def __init__(self, decoded: DecodedFrame) -> None:
-        """Carry ``decoded`` (image, geometry and the request it answers)."""
+    def __init__(self, decoded: DecodedFrame, *, preview: bool = False) -> None:
+        """Carry ``decoded`` (image, geometry and the request it answers).
+
+        ``preview``: a stand-in (the nearest sampled frame's thumbnail) shown while the exact
+        frame is being decoded; the exact frame follows in another FrameDecoded.
+        """
         super().__init__()
         self.decoded = decoded
+        self.preview = preview
 
 
 class FrameFailed(Message):

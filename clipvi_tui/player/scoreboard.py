@@ -57,16 +57,20 @@ class PromptEntry:
 class ScoreBoard:
     """Prompts and scores over the sampled frames of one video."""
 
-    def __init__(self, sampled: np.ndarray, fps: float) -> None:
+    def __init__(self, sampled: np.ndarray, fps: float, times: np.ndarray | None = None) -> None:
         """Start empty.
 
         Args:
             sampled: the raw frame indices that get embedded, ascending.
-            fps: the video's frame rate (to turn indices into seconds).
+            fps: the video's nominal frame rate (turns indices into seconds without ``times``).
+            times: each sampled frame's presentation time (``VideoInfo.times_of(sampled)``).
         """
         self.sampled = np.asarray(sampled, dtype=np.int64)
         self.fps = fps
-        self.times = self.sampled / fps if fps > 0 else self.sampled.astype(np.float64)
+        if times is not None and len(times) == len(self.sampled):
+            self.times = np.asarray(times, dtype=np.float64)
+        else:
+            self.times = self.sampled / fps if fps > 0 else self.sampled.astype(np.float64)
         self.prompts: list[PromptEntry] = []
         # Neutral prompts of the baseline view: scored like prompts, never shown as lines.
         self.baselines: list[PromptEntry] = []

@@ -8,6 +8,7 @@ runs them as Textual thread workers. Blocking calls go through
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -24,10 +25,12 @@ from clipvi_tui.core.embeddings import (
 )
 from clipvi_tui.core.failures import PromptTooLong
 from clipvi_tui.core.indexer import MAX_RETRY_DELAY, Indexer, Progress, prompt_vectors
+from clipvi_tui.core.process import lower_thread_priority, name_os_thread
 from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
 from clipvi_tui.core.servers import ServerPool
+from clipvi_tui.core.thumbnails import fill_thumbnails
 from clipvi_tui.core.validation import ModelGate
-from clipvi_tui.core.video import fingerprint
+from clipvi_tui.core.video import VideoError, fingerprint
 from clipvi_tui.player.context import (
     Abandoned,
     Cancelled,
@@ -57,6 +60,8 @@ from clipvi_tui.player.messages import (
 
 # Start-up budget of the embedded server (it imports torch and builds models).
 SERVER_START_TIMEOUT_S = 120.0
+# Indexing threads run this much "nicer" than the UI, so playback keeps its frame rate on 2 cores.
+INDEX_NICE = 10
 
 
 def start_services(
@@ -241,8 +246,11 @@ def run_indexer(
         cache,
         sample_fps=config.settings.sample_fps,
         video_fingerprint=ready.fingerprint,
+        info=config.info,
         keep_retrying=True,
         on_progress=on_progress,
+        thumbnails=True,
+        nice=INDEX_NICE,
     )
     indexer.set_playhead(start_frame)
     with handles.lock:
@@ -251,12 +259,22 @@ def run_indexer(
     post(IndexProgressed(indexer.progress()))
 
     def run() -> Progress | None:
+        name_os_thread("clipvi-idx-run")
         with handles.using_cache():
             if indexer.done < indexer.total and not _model_verified(
                 handles.gate, report_server, cancelled
             ):
                 return None
-            return indexer.run()
+            final = indexer.run()
+            if final.state == "done" and not indexer.cancelled:
+                # Frames embedded elsewhere (the CLI) have no thumbnails yet: make them now, at
+                # low priority, so seeks anywhere show a picture at once.
+                lower_thread_priority(INDEX_NICE)
+                with contextlib.suppress(VideoError):
+                    fill_thumbnails(
+                        config.info, cache, indexer.sampled, start_frame, lambda: indexer.cancelled
+                    )
+            return final
 
     try:
         final = run_abandonable(run, cancelled, on_cancel=indexer.cancel)

@@ -22,6 +22,12 @@ class PlayerStats:
     # Per seek: (seconds until the decoded frame reached the UI thread, decode+prepare seconds).
     seek_arrivals: list[tuple[float, float]] = field(default_factory=list)
     paint_times: deque[float] = field(default_factory=lambda: deque(maxlen=2048))
+    # Per seek answered by a preview first: seconds until the preview was painted.
+    preview_latencies: list[float] = field(default_factory=list)
+    # Seek key → first new picture on screen (preview or exact), per seek.
+    first_picture_latencies: list[float] = field(default_factory=list)
+    # Every chart build: (time.monotonic(), scores it drew), to time "whole chart shown".
+    chart_builds: list[tuple[float, int]] = field(default_factory=list)
 
     def display_fps(self, now: float) -> float:
         """Frames painted per second over the last :data:`FPS_WINDOW_S`."""

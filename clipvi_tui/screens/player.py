@@ -21,14 +21,16 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from clipvi_tui.core.process import name_os_thread
 from clipvi_tui.core.video import sample_indices
 from clipvi_tui.player.background import BackgroundWork
 from clipvi_tui.player.clock import PlaybackClock
 from clipvi_tui.player.context import PlayerConfig
 from clipvi_tui.player.display import FrameDisplay
-from clipvi_tui.player.frames import FrameMailbox, FrameRenderer, pump_frames
+from clipvi_tui.player.frames import FrameMailbox, pump_frames
 from clipvi_tui.player.messages import FrameDecoded, FrameFailed, ServiceReport
 from clipvi_tui.player.moments import MomentsModel, search_board
+from clipvi_tui.player.renderer import FrameRenderer
 from clipvi_tui.player.scoreboard import PENDING, ScoreBoard
 from clipvi_tui.player.session import SessionKeeper
 from clipvi_tui.player.stats import PlayerStats
@@ -39,7 +41,7 @@ from clipvi_tui.widgets.chart import SimilarityChart
 from clipvi_tui.widgets.chart_area import ChartArea
 from clipvi_tui.widgets.chart_math import format_clock
 from clipvi_tui.widgets.footer import FittedFooter
-from clipvi_tui.widgets.graphics import cell_pixels
+from clipvi_tui.widgets.graphics import TEXT_MODES, cell_pixels
 from clipvi_tui.widgets.keymap import FOOTER_ORDER, PLAYER_BINDINGS
 from clipvi_tui.widgets.player_view import PlayerParts, PlayerView, Position
 from clipvi_tui.widgets.prompts import PromptList
@@ -47,8 +49,11 @@ from clipvi_tui.widgets.segments import SegmentList
 from clipvi_tui.widgets.status import StatusBar
 from clipvi_tui.widgets.video import VideoView, frame_preparer
 
-# The clock never ticks faster than this: terminals show 5–20 images/s, more ticks only cost CPU.
-MAX_TICK_HZ = 30.0
+# The clock never ticks faster than this (twice the 30 frames/s the display aims for; a tick on
+# which the frame does not change costs next to nothing).
+MAX_TICK_HZ = 60.0
+# After a seek, the chart's playhead moves once the new picture is painted, at the latest after:
+CHART_AFTER_SEEK_S = 0.25
 # During playback the indexer's playhead follows at most this often.
 PLAYHEAD_PUSH_S = 1.0
 
@@ -76,7 +81,8 @@ class PlayerScreen(Screen[None]):
         """Create the screen for ``config`` (nothing starts until it is mounted)."""
         super().__init__()
         info, settings = config.info, config.settings
-        self.board = ScoreBoard(sample_indices(info, settings.sample_fps), info.fps)
+        sampled = sample_indices(info, settings.sample_fps)
+        self.board = ScoreBoard(sampled, info.fps, info.times_of(sampled))
         self.session = SessionKeeper(
             settings.cache_dir, config.video, info, settings.prompts, settings.restore_session
         )
@@ -85,7 +91,7 @@ class PlayerScreen(Screen[None]):
         # The services look up cached vectors for the prompts the player starts with.
         prompts = [e.text for e in self.board.prompts]
         self.config = config = replace(config, settings=replace(settings, prompts=prompts))
-        self.clock = PlaybackClock(info.fps, info.frame_count)
+        self.clock = PlaybackClock(info.fps, info.frame_count, info.times)
         self.mailbox = FrameMailbox()
         self.background = BackgroundWork(self, config, self.board, self._notify)
         self.stats = PlayerStats()
@@ -93,6 +99,7 @@ class PlayerScreen(Screen[None]):
         self.board.set_baselines(config.settings.baseline_prompts)
         self._last_playhead_push = 0.0
         self._clock_timer: Timer | None = None
+        self._chart_timer: Timer | None = None
         parts = PlayerParts(
             config, self.board, self.moments, self.background, self.stats, self.session
         )
@@ -114,12 +121,14 @@ class PlayerScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Start the decoder, the services and the clock (playing unless ``autoplay`` is off)."""
-        info = self.config.info
         self.query_one("#video", VideoView).border_title = self.config.video.name
         self.query_one("#prompt-panel").border_title = "Prompts"
         self.query_one("#segments", SegmentList).border_title = "Segments (l)"
+        self.query_one(ChartArea).chart.build_log = self.stats.chart_builds
+        # Twice the video's rate: a tick that comes late (the UI was painting) still asks for
+        # the next frame within half a frame period, instead of skipping it.
         self._clock_timer = self.set_interval(
-            1.0 / min(info.fps, MAX_TICK_HZ), self._tick, pause=True
+            1.0 / min(2 * self.clock.tick_hz, MAX_TICK_HZ), self._tick, pause=True
         )
         self.set_interval(0.5, self._refresh_status)
         self._decode_loop()
@@ -144,8 +153,18 @@ class PlayerScreen(Screen[None]):
     def _decode_loop(self) -> None:
         """Decode the newest requested frame; post it once the previous one was painted."""
         worker = get_current_worker()
+        name_os_thread("clipvi-display")
         mode = self.config.graphics
-        renderer = FrameRenderer(self.config.video, mode, cell_pixels(mode), frame_preparer(mode))
+        renderer = FrameRenderer(
+            self.config.video,
+            mode,
+            cell_pixels(mode),
+            frame_preparer(mode, truecolor=self.app.console.color_system == "truecolor"),
+            info=self.config.info,
+            sampled=self.board.sampled,
+            thumbnail=self.background.thumbnail,
+            fast_decode=mode in TEXT_MODES,
+        )
         with renderer:
             pump_frames(self.mailbox, renderer, self.post_message, lambda: worker.is_cancelled)
 
@@ -198,11 +217,30 @@ class PlayerScreen(Screen[None]):
         self._refresh_status()
 
     def watch_frame(self, frame: int) -> None:
-        """Ask for the new frame and move the playhead everywhere."""
+        """Ask for the new frame and move the playhead everywhere.
+
+        After a seek the chart's playhead follows once the new picture is on screen (or after
+        :data:`CHART_AFTER_SEEK_S`): redrawing the chart takes tens of milliseconds on the UI
+        thread and would otherwise hold up the picture the user is waiting for.
+        """
         self._request_frame()
-        self.query_one(ChartArea).set_playhead(self.config.info.time_of(frame), self.playing)
+        if self.playing:
+            self._move_chart_playhead()
+        elif self._chart_timer is None:
+            self._chart_timer = self.set_timer(CHART_AFTER_SEEK_S, self._move_chart_playhead)
         self._refresh_prompts()
         self._refresh_status()
+
+    @property
+    def chart_playhead_pending(self) -> bool:
+        """True while the chart's playhead waits for the new picture after a seek."""
+        return self._chart_timer is not None
+
+    def _move_chart_playhead(self) -> None:
+        if self._chart_timer is not None:
+            self._chart_timer.stop()
+            self._chart_timer = None
+        self.query_one(ChartArea).set_playhead(self.config.info.time_of(self.frame), self.playing)
 
     def seek(self, frame: int, *, pause: bool = False) -> None:
         """Jump to raw ``frame`` (clamped); ``pause`` stops playback first (frame stepping)."""
@@ -218,7 +256,8 @@ class PlayerScreen(Screen[None]):
         self.background.set_playhead(frame)
 
     def _request_frame(self) -> None:
-        self.frame_display.request(self.frame, *self.query_one("#video", VideoView).box)
+        box = self.query_one("#video", VideoView).box
+        self.frame_display.request(self.frame, *box, playing=self.playing)
 
     @on(FrameDecoded)
     def _frame_decoded(self, message: FrameDecoded) -> None:
@@ -230,7 +269,11 @@ class PlayerScreen(Screen[None]):
         self.query_one("#video", VideoView).show(
             d.request.frame, d.image, (geo.cells_w, geo.cells_h)
         )
-        self.call_after_refresh(self.frame_display.painted, d.request.generation)
+        self.call_after_refresh(
+            self.frame_display.painted, d.request.generation, preview=message.preview
+        )
+        if self._chart_timer is not None:
+            self.call_after_refresh(self._move_chart_playhead)
 
     @on(FrameFailed)
     def _frame_failed(self, message: FrameFailed) -> None:

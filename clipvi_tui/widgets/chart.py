@@ -121,6 +121,10 @@ class SimilarityChart(PlotextPlot):
         self._drawn: tuple[CanvasGeometry, tuple[float, float]] | None = None
         self._drag_column: int | None = None  # the column last scrubbed to while dragging
 
+        # (time.monotonic(), scores drawn) per build, for bench/ (the screen passes a list).
+        self.build_log: list[tuple[float, int]] | None = None
+        self._drawn_scores = 0  # finite scores in the last build
+
     # -- input from the screen -------------------------------------------------------------------
 
     def set_data(
@@ -138,6 +142,7 @@ class SimilarityChart(PlotextPlot):
         of at once, so a stream of small updates costs one rebuild a second. ``y_label`` names
         what the y axis shows (the score view).
         """
+        was_empty = self._drawn_scores == 0
         self._times = np.asarray(times, dtype=np.float64)
         self._series = list(series)
         self._y_label = y_label
@@ -148,7 +153,12 @@ class SimilarityChart(PlotextPlot):
         if self.window.duration != self._duration:
             self.window = TimeWindow(self._duration)
         self._data_version += 1
-        self._request_rebuild(LIVE_REBUILD_INTERVAL_S if live else MIN_REBUILD_INTERVAL_S)
+        if was_empty and not live:
+            # The first scores (the cache loaded at start): draw them at once, not after the
+            # rebuild interval that paces a stream of updates.
+            self._request_rebuild(0.0)
+        else:
+            self._request_rebuild(LIVE_REBUILD_INTERVAL_S if live else MIN_REBUILD_INTERVAL_S)
 
     def set_playhead(self, seconds: float, playing: bool = False) -> None:
         """Move the playhead (a zoomed window follows it, paging while ``playing``); rebuilds
@@ -307,6 +317,16 @@ class SimilarityChart(PlotextPlot):
         """Draw the figure for ``key`` with plotext; returns it and where the data area landed."""
         self.build_count += 1
         self.value_range = self._value_limits()
+
+        self._drawn_scores = sum(int(np.isfinite(s.values).sum()) for s in self._series)
+        if self.build_log is not None:
+            self.build_log.append((time.monotonic(), self._drawn_scores))
+        plt = self.plt
+        width, height = key.width, key.height
+        plt.clear_data()
+        plt.plotsize(width, height)
+        plt._set_size(width, height)  # see textual-plotext issue 5 (PlotextPlot.render)
+        plt.theme(key.theme)
         lo, hi = self._limits()
         playhead = key.playhead_column if lo <= self._playhead <= hi else None
         figure = Figure(

@@ -34,14 +34,18 @@ def detect_mode() -> str:
 def resolve_mode(requested: str) -> str:
     """Turn ``--graphics`` (``auto`` or a mode) into a concrete mode.
 
-    Always imports ``textual_image.widget`` (and with it the protocol detection and the cell-size
-    query), so call it before ``App.run()`` even when the mode is forced.
+    Imports ``textual_image.widget`` (and with it the protocol detection and the cell-size query)
+    for every mode but a forced ``halfcell``, so call it before ``App.run()``.
 
     Raises:
         ValueError: for an unknown mode.
     """
     if requested not in (*MODES, "auto"):
         raise ValueError(f"graphics must be auto or one of {', '.join(MODES)}, not {requested!r}")
+    if requested == "halfcell":
+        # Our own half-block widget needs nothing from textual-image, whose import queries the
+        # terminal (≈0.2 s in tmux, where the kitty and Sixel queries time out).
+        return requested
     import textual_image.widget  # noqa: F401  (runs the terminal queries now, not inside the app)
 
     return detect_mode() if requested == "auto" else requested

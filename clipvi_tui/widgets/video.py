@@ -8,6 +8,7 @@ and size changes are reported as messages.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -42,10 +43,13 @@ def image_widget_class(mode: str) -> type[Widget]:
     return classes[mode]
 
 
-def frame_preparer(mode: str) -> Callable[[np.ndarray], Any]:
-    """What the decoder thread turns a scaled RGB frame into for ``mode``'s widget."""
+def frame_preparer(mode: str, *, truecolor: bool = True) -> Callable[[np.ndarray], Any]:
+    """What the decoder thread turns a scaled RGB frame into for ``mode``'s widget.
+
+    ``truecolor``: the terminal takes 24-bit colour (half blocks then carry ready-made codes).
+    """
     if mode == "halfcell":
-        return build_strips
+        return functools.partial(build_strips, truecolor=truecolor)
     return PILImage.fromarray
 
 

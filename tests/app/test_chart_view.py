@@ -29,7 +29,10 @@ def chart_of(player: PlayerScreen) -> SimilarityChart:
 
 
 async def drawn(pilot: Pilot[Any], chart: SimilarityChart) -> None:
-    """Wait until the chart's picture matches its current data, window and playhead."""
+    """Wait until the chart's picture matches its current data, window and playhead (after a
+    seek the player moves the chart's playhead once the new picture is painted)."""
+    player = chart.screen
+    await wait_for(pilot, lambda: not getattr(player, "chart_playhead_pending", False))
     await wait_for(pilot, lambda: chart._key is not None and chart._key == chart.current_key())
 
 

@@ -27,8 +27,11 @@ def test_truecolor_is_set_only_inside_tmux_and_only_when_unset() -> None:
 
 def test_resolve_mode() -> None:
     """Forced modes are kept; auto without a terminal is unicode; textual-image is imported
-    (its terminal queries done) by the time the mode is known; unknown modes are refused."""
+    (its terminal queries done) by the time a mode it draws is known — a forced halfcell needs
+    none of it (our own widget), so its 0.2 s of terminal queries are skipped; unknown modes
+    are refused."""
     assert resolve_mode("halfcell") == "halfcell"
+    assert resolve_mode("unicode") == "unicode"
     assert "textual_image.renderable" in sys.modules
     assert resolve_mode("auto") == "unicode", "pytest's stdout is not a terminal"
     with pytest.raises(ValueError):

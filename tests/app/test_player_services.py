@@ -43,7 +43,11 @@ def record_messages(player: PlayerScreen) -> list[Message]:
 
 
 async def chart_drawn(pilot: Pilot[Any], chart: SimilarityChart) -> None:
-    """Wait until the chart's picture matches its current data and playhead."""
+    """Wait until the chart's picture matches its current data and playhead (after a seek the
+    player moves the chart's playhead once the new picture is painted)."""
+    player = chart.screen
+    assert isinstance(player, PlayerScreen)
+    await wait_for(pilot, lambda: not player.chart_playhead_pending)
     await wait_for(pilot, lambda: chart._key is not None and chart._key == chart.current_key())
 
 

@@ -25,6 +25,7 @@ def data_rows(chart: SimilarityChart) -> int:
 
 async def _steady(pilot: Pilot[Any], player: PlayerScreen) -> SimilarityChart:
     chart = player.query_one("#chart", SimilarityChart)
+    await wait_for(pilot, lambda: not player.chart_playhead_pending)
     await wait_for(pilot, lambda: chart._key is not None and chart._key == chart.current_key())
     await pilot.pause(0.2)
     return chart

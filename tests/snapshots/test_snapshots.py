@@ -47,6 +47,7 @@ async def _steady(pilot: Pilot[Any]) -> None:
     player = app.player
     await settle(pilot, player)
     chart = player.query_one("#chart", SimilarityChart)
+    await wait_for(pilot, lambda: not player.chart_playhead_pending)
     await wait_for(pilot, lambda: chart._key is not None and chart._key == chart.current_key())
     app.clear_notifications()
     await pilot.pause(0.1)

@@ -106,7 +106,7 @@ def test_moving_the_playhead_mid_run_reprioritises(tmp_path: Path, coded_video: 
 
 
 def test_cancel_keeps_what_was_done(tmp_path: Path, coded_video: Path) -> None:
-    client = CodeClient()
+    client = CodeClient(delay=0.02)  # a server takes time: the cancel lands mid-run
     with EmbeddingCache(tmp_path / "c") as cache:
         indexer = Indexer(coded_video, client, cache, sample_fps=None, concurrency=1)
 

@@ -121,3 +121,16 @@ def test_the_rules_catch_violations() -> None:
     assert "clipvi_tui.player.clock:3" not in problems, "textual.message is allowed in player"
     assert "nothing outside cli" in problems
     assert "clipvi_tui.core.cache:5" in problems
+
+
+def test_forced_halfcell_does_not_query_the_terminal() -> None:
+    """``--graphics halfcell`` never imports textual-image (whose import sends terminal
+    queries that cost ≈0.2 s of start-up in tmux)."""
+    code = (
+        "import sys\n"
+        "from clipvi_tui.widgets.graphics import resolve_mode\n"
+        "assert resolve_mode('halfcell') == 'halfcell'\n"
+        "print('textual_image' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
