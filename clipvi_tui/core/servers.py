@@ -41,7 +41,6 @@ from clipvi_tui.core.embeddings import (
     ServerError,
     ServerUnreachable,
     nothing_listens,
-
     upload_frame,
 )
 from clipvi_tui.core.failures import ServerTimeout

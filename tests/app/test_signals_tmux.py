@@ -148,7 +148,11 @@ def test_disk_full_is_an_error_state_and_playback_goes_on(
     disk = tmp_path / "disk"
     disk.mkdir()
     mount = f"mount -t tmpfs -o size=1m tmpfs {shlex.quote(str(disk))}"
-    cmd = app_cmd(video, disk / "cache", *inference_server.cli_args(), "--sample-fps", "all")
+    # Opened paused: the space below must start playback, whenever the disk fills up (with
+    # autoplay it would pause a video that is still playing when indexing fills the disk fast).
+    cmd = app_cmd(
+        video, disk / "cache", *inference_server.cli_args(), "--sample-fps", "all", "--paused"
+    )
     pid, code = tmp_path / "pid", tmp_path / "exit-code"
     inner = f"{mount} && echo $$ > {shlex.quote(str(pid))} && exec {shlex.join(cmd)}"
     tmux.start(

@@ -47,8 +47,16 @@ def write_format0(
     return directory
 
 
-def snapshot(directory: Path) -> dict[tuple[bytes, bytes], bytes]:
-    """Every (db, key) → value in a cache, read with plain LMDB (for "nothing changed" checks)."""
+# Derived from the video file itself, not from a server: any command that opens a video may add
+# its frame index (and the app its thumbnails); existing entries are never rewritten.
+DERIVED_DBS = (b"frame_index", b"thumbnails")
+
+
+def snapshot(directory: Path, *, derived: bool = False) -> dict[tuple[bytes, bytes], bytes]:
+    """Every (db, key) → value in a cache, read with plain LMDB (for "nothing changed" checks).
+
+    The databases of :data:`DERIVED_DBS` are left out unless ``derived``.
+    """
     if not (directory / "data.mdb").exists():
         return {}
     env = lmdb.open(str(directory), readonly=True, lock=False, max_dbs=16)
@@ -56,6 +64,8 @@ def snapshot(directory: Path) -> dict[tuple[bytes, bytes], bytes]:
     with env.begin() as txn:
         names = [bytes(k) for k, _ in txn.cursor()]
     for name in names:
+        if name in DERIVED_DBS and not derived:
+            continue
         db = env.open_db(name, create=False)
         with env.begin(db=db) as txn:
             for k, v in txn.cursor():
