@@ -77,7 +77,8 @@ def video_of(settings: Settings, raw: str | None = None) -> Path:
 
 def run_index_command(args: argparse.Namespace) -> int:
     """``clipvi-tui index``: embed every sampled frame and the prompts, then say how far it got."""
-    from clipvi_tui.cli.indexing import from_cache, run_index
+    from clipvi_tui.cli.cached import from_cache
+    from clipvi_tui.cli.indexing import run_index
     from clipvi_tui.cli.library import run_library_index_command, wants_library
 
     paths = list(args.video or [])
@@ -111,7 +112,8 @@ def run_index_command(args: argparse.Namespace) -> int:
 def run_export_command(args: argparse.Namespace) -> int:
     """``clipvi-tui export``: per-frame scores as CSV or JSON, to stdout or ``-o FILE``; with
     ``--vectors FILE.npz`` the frame vectors (and scores too only when ``-p`` is given)."""
-    from clipvi_tui.cli.indexing import from_cache, make_client, scores_for
+    from clipvi_tui.cli.cached import cache_covers, from_cache
+    from clipvi_tui.cli.indexing import make_client, scores_for
     from clipvi_tui.server.embedded import serving
 
     settings = settings_with_warnings(args)
@@ -119,19 +121,22 @@ def run_export_command(args: argparse.Namespace) -> int:
     scores_wanted = not args.vectors or bool(args.prompts)
     if scores_wanted and not settings.prompts:
         raise UsageError("export needs at least one prompt (-p PROMPT or CLIP in config.yaml)")
+    # The cache first: a fully cached export contacts no server, starts none and does not
+    # import inference-sdk, whatever it writes (scores, segments, spikes, vectors).
     if args.segments or args.spikes:
-        from clipvi_tui.cli.moments import run_export_moments
+        from clipvi_tui.cli.moments import baseline_prompts_for, run_export_moments
 
-        with serving(settings, say=lambda m: print(m, file=sys.stderr)):
+        prompts = [*settings.prompts, *baseline_prompts_for(settings)]
+        needed = not cache_covers(settings, [video], prompts)
+        with serving(settings, say=lambda m: print(m, file=sys.stderr), needed=needed):
             _export_vectors(args, settings, video)
             return run_export_moments(args, settings, video)
     if not args.vectors:
-        # The cache first: a fully cached export contacts no server, starts none and does not
-        # import inference-sdk.
         cached = from_cache(settings, video, settings.prompts).table
         if cached is not None:
             return _write_scores(args, cached, video, make_client(settings).model_id, settings)
-    with serving(settings, say=lambda m: print(m, file=sys.stderr)):
+    needed = not cache_covers(settings, [video], settings.prompts if scores_wanted else [])
+    with serving(settings, say=lambda m: print(m, file=sys.stderr), needed=needed):
         _export_vectors(args, settings, video)
         if not scores_wanted:
             return EXIT_OK

@@ -33,9 +33,9 @@ from clipvi_tui.core.failures import PromptTooLong, ServerTimeout, probe_server
 from clipvi_tui.core.indexer import Indexer, Progress, cached_scores, prompt_vectors
 from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
 from clipvi_tui.core.servers import ServerPool
-from clipvi_tui.core.similarity import ScoreTable, score_table
+from clipvi_tui.core.similarity import ScoreTable
 from clipvi_tui.core.validation import ModelGate
-from clipvi_tui.core.video import VideoInfo, probe, sample_indices
+from clipvi_tui.core.video import VideoInfo, probe
 
 # How long the "is anything there?" check waits before saying the server timed out.
 REACHABLE_TIMEOUT_S = 2.0
@@ -295,49 +295,3 @@ def scores_for(
         )
         warn_damage(cache, lambda line: print(line, file=stderr or sys.stderr, flush=True))
         return table
-
-
-# -- everything from the cache, no server ------------------------------------------------------
-
-
-@dataclass
-class CachedRun:
-    """What the cache holds for one video, sampling rate, model and prompt list."""
-
-    fingerprint: str
-    sampled: np.ndarray
-    times: np.ndarray  # seconds of each sampled frame
-    cached_frames: int  # sampled frames with a vector
-    table: ScoreTable | None  # every score, when the cache holds every vector needed
-
-    @property
-    def complete(self) -> bool:
-        """True when no server is needed: every sampled frame and every prompt is cached."""
-        return self.table is not None
-
-
-def from_cache(settings: Settings, video: Path, prompts: list[str]) -> CachedRun:
-    """Look at what the cache holds, without contacting a server or importing inference-sdk.
-
-    ``export``, ``index`` (and ``search``) call this first and start or contact a server only
-    when something is missing, so a fully cached run needs no server at all.
-
-    Raises:
-        VideoError, CacheError: as raised by the core.
-    """
-    client = make_client(settings)  # builds nothing: the SDK is imported on the first request
-    with EmbeddingCache(settings.cache_dir) as cache:
-        info = probe(video, cache)
-        fp = info.fingerprint or ""
-        sampled = sample_indices(info, settings.sample_fps)
-        times = info.times_of(sampled)
-        idx, vecs = cache.frame_matrix(fp, client.model_id, client.preprocess_tag)
-        have = int(np.isin(sampled, idx).sum())
-        # An ensemble ("a dog | a puppy") needs every part cached.
-        parts = list(dict.fromkeys(part for p in prompts for part in prompt_parts(p)))
-        found, _ = cache.get_texts(client.model_id, parts)
-        table = None
-        if have == len(sampled) and bool(found.all()):
-            texts = ensemble_vectors(prompts, lambda ps: cache.get_texts(client.model_id, ps)[1])
-            table = score_table(sampled, idx, vecs, prompts, texts, times)
-        return CachedRun(fp, sampled, times, have, table)

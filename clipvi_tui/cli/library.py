@@ -154,12 +154,14 @@ def run_library_index_command(paths: Sequence[str], jobs: int, settings: Setting
         LibraryError: if the paths name no video.
         UsageError: for ``--jobs`` below 1.
     """
+    from clipvi_tui.cli.cached import cache_covers
     from clipvi_tui.server.embedded import serving
 
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
     videos = find_videos(paths)
-    with serving(settings, say=lambda m: print(m, file=sys.stderr)):
+    needed = not cache_covers(settings, videos, settings.prompts)  # the cache first
+    with serving(settings, say=lambda m: print(m, file=sys.stderr), needed=needed):
         result = index_library(settings, videos, settings.prompts, jobs=jobs)
     rate = result.embedded_now / result.seconds if result.seconds > 0 else 0.0
     failed = result.failed

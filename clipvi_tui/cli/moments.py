@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from clipvi_tui.cli.cached import cache_covers
 from clipvi_tui.cli.errors import EXIT_ERROR, EXIT_OK, UsageError
 from clipvi_tui.cli.indexing import make_client, scores_for, text_vectors
 from clipvi_tui.cli.inputs import local_video
@@ -82,7 +83,12 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
-def _baselines(settings: Settings) -> list[str]:
+def baseline_prompts_for(settings: Settings) -> list[str]:
+    """The baseline view's neutral prompts when that view is chosen, else none.
+
+    Raises:
+        UsageError: if the baseline view is chosen without baseline prompts.
+    """
     if settings.view == "baseline" and not settings.baseline_prompts:
         raise UsageError("the baseline view needs baseline_prompts in config.yaml")
     return settings.baseline_prompts if settings.view == "baseline" else []
@@ -97,7 +103,7 @@ def analyse_video(
         The score table (prompts, then any baseline prompts) and each prompt's moments.
     """
     prompts = settings.prompts
-    baselines = _baselines(settings)
+    baselines = baseline_prompts_for(settings)
     table = scores_for(settings, video, [*prompts, *baselines], client=client)
     raw, base = table.scores[:, : len(prompts)], table.scores[:, len(prompts) :]
     found = analyse(
@@ -193,8 +199,14 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         if not competitors:
             raise UsageError("--view softmax ranks the query against other prompts: add -p PROMPT")
     elif view == "baseline":
-        competitors = _baselines(settings)
-    with serving(settings, say=lambda m: print(m, file=sys.stderr)):
+        competitors = baseline_prompts_for(settings)
+    # The cache first: every video indexed and the query cached → no server at all.
+    needed = not cache_covers(
+        settings,
+        [*videos, *([like[0]] if like else [])],
+        [] if like else [query or "", *competitors],
+    )
+    with serving(settings, say=lambda m: print(m, file=sys.stderr), needed=needed):
         client = make_client(settings)
         indexed, unsearched = searchable_vectors(settings, videos, client)
         if like is not None:

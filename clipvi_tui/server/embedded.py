@@ -156,13 +156,21 @@ class EmbeddedServer:
 
 
 @contextmanager
-def serving(settings: Settings, say: Callable[[str], object] = print) -> Iterator[None]:
+def serving(
+    settings: Settings, say: Callable[[str], object] = print, *, needed: bool = True
+) -> Iterator[None]:
     """Start an embedded Inference server for the run if the settings call for one.
 
     Updates ``settings.api_url`` to point at it, and stops it afterwards. Never with a list of
-    servers: there, one that does not answer is set aside and the others do the work.
+    servers: there, one that does not answer is set aside and the others do the work. With
+    ``needed=False`` (the cache holds everything the run uses, see ``cli.cached``) nothing is
+    started or even asked: a fully cached run works with no server at all.
     """
-    if len(settings.servers) > 1 or not should_start(settings.api_url, settings.server):
+    if (
+        not needed
+        or len(settings.servers) > 1
+        or not should_start(settings.api_url, settings.server)
+    ):
         yield
         return
     server = EmbeddedServer(settings.model_dir, settings.clip_version)

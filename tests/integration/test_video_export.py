@@ -163,3 +163,59 @@ def test_a_cached_index_needs_no_server(inference_server: InferenceServer, tmp_p
     report = json.loads(run.stderr.strip().splitlines()[-1])
     assert report == {"code": 0, "connections": [], "children": [], "sdk_imported": False}
     assert "everything was cached" in run.stderr
+
+
+def run_offline(args: list[str], cwd: Path) -> tuple[dict, subprocess.CompletedProcess[str]]:
+    """Run ``clipvi-tui ARGS`` where every connection and child process is refused and recorded."""
+    run = subprocess.run(
+        [sys.executable, "-c", CACHED_EXPORT, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=180,
+    )
+    return json.loads(run.stderr.strip().splitlines()[-1]), run
+
+
+def test_every_cached_command_needs_no_server(
+    inference_server: InferenceServer, tmp_path: Path
+) -> None:
+    """With a library indexed and its prompts cached, each command that reads it — segments,
+    spikes, vectors, search over one video and a folder, a folder's index — runs with nothing
+    listening, without a connection attempt, a child process or inference-sdk, and answers as
+    it does with the server."""
+    library = tmp_path / "library"
+    library.mkdir()
+    a = write_h264_video(library / "a.mp4", frames=45, fps=15.0)
+    write_h264_video(library / "b.mp4", frames=30, fps=15.0, size=(176, 144))
+    cache = str(tmp_path / "cache")
+    online = ["--api-url", inference_server.url, "--server", "external"]
+    common = ["--clip-version", inference_server.clip_version, "--cache-dir", cache]
+    nobody = ["--api-url", f"http://127.0.0.1:{free_loopback_port()}", "--server", "auto"]
+    commands = [
+        ["export", str(a), "-p", "red", "--segments", "--format", "json"],
+        ["export", str(a), "-p", "red", "--spikes"],
+        ["export", str(a), "--vectors", str(tmp_path / "a.npz")],
+        ["search", "red", str(a), "--format", "json"],
+        ["search", "red", str(library), "--format", "json"],
+        ["index", str(library), "-p", "red"],
+    ]
+    with_server = []
+    for args in commands:  # first with the server: this fills the cache
+        run = subprocess.run(
+            [sys.executable, "-m", "clipvi_tui", *args, *online, *common],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stderr
+        with_server.append(run.stdout)
+    for args, answer in zip(commands, with_server, strict=True):
+        report, run = run_offline([*args, *nobody, *common], REPO)
+        what = " ".join(args[:1] + args[2:4])
+        assert report["code"] == 0, f"{what}: {run.stderr}"
+        assert report["connections"] == [], f"{what} tried to reach a server"
+        assert report["children"] == [], f"{what} started a process (a server?)"
+        assert not report["sdk_imported"], f"{what} imported inference-sdk"
+        assert run.stdout == answer, f"{what} answered otherwise without the server"
