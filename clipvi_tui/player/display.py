@@ -1,16 +1,23 @@
 """Which frame the video view should show, and whether a decoded frame is still wanted (no widgets).
 
-The screen asks for frames through a :class:`FrameDisplay`; the decoder thread answers through the
-mailbox; :meth:`FrameDisplay.accept` decides whether an answer is painted or dropped as stale, and
-the display keeps the counters (seek latency, dropped frames, paint times) in
+The screen asks for frames through a :class:`FrameDisplay`, which also runs the decoder thread (a
+Textual thread worker of the screen); the decoder answers through the mailbox;
+:meth:`FrameDisplay.accept` decides whether an answer is painted or dropped as stale, and the
+display keeps the counters (seek latency, dropped frames, paint times) in
 :class:`~clipvi_tui.player.stats.PlayerStats`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from clipvi_tui.player.frames import DecodedFrame, FrameMailbox, FrameRequest
+from textual.worker import get_current_worker
+
+from clipvi_tui.core.process import name_os_thread
+from clipvi_tui.player.background import WorkerHost
+from clipvi_tui.player.frames import DecodedFrame, FrameMailbox, FrameRequest, pump_frames
+from clipvi_tui.player.renderer import FrameRenderer
 from clipvi_tui.player.stats import PlayerStats
 
 
@@ -25,6 +32,21 @@ class FrameDisplay:
         self._seek_started: tuple[int, float] | None = None
         self._first_shown = False
         self._shown_frame = -1
+
+    def start_decoder(self, host: WorkerHost, make_renderer: Callable[[], FrameRenderer]) -> None:
+        """Run the decoder as a thread worker of ``host`` until the mailbox closes: it decodes
+        the newest requested frame and posts it once the previous one was painted."""
+
+        def decode() -> None:
+            worker = get_current_worker()
+            name_os_thread("clipvi-display")
+            with make_renderer() as renderer:
+                cancelled = lambda: worker.is_cancelled  # noqa: E731
+                pump_frames(self.mailbox, renderer, host.post_message, cancelled)
+
+        host.run_worker(
+            decode, name="frame decoder", group="decoder", thread=True, exit_on_error=False
+        )
 
     def seeked(self) -> None:
         """The user moved the position: frames decoded for the old one are stale from now on."""

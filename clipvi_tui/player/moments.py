@@ -180,6 +180,18 @@ class MomentsModel:
             return next((f for f in starts if f > frame), None)
         return next((f for f in reversed(starts) if f < frame), None)
 
+    def go_to(
+        self, board: ScoreBoard, prompt: str | None, frame: int, direction: int, kind: str
+    ) -> tuple[int | None, str]:
+        """The raw frame of ``prompt``'s next/previous segment or spike (see :meth:`next_frame`),
+        or None and the line that says why there is none."""
+        target = None if prompt is None else self.next_frame(board, prompt, frame, direction, kind)
+        if target is not None:
+            return target, ""
+        why = self.reason(board, prompt) if prompt and kind == "segment" else ""
+        where = "next" if direction > 0 else "previous"
+        return None, f"No {where} {kind}" + (f": {why}" if why else "")
+
     def reason(self, board: ScoreBoard, prompt: str) -> str:
         """Why ``prompt`` has no segment (empty if it has some, or is not shown)."""
         shown = self._find(board, prompt)

@@ -8,6 +8,7 @@ frames embedded later are scored incrementally (only the new rows). Memory is N 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -310,6 +311,19 @@ class ScoreBoard:
         return index
 
     # -- positions ------------------------------------------------------------------------------
+
+    def text_at(self, index: int) -> str | None:
+        """The text of prompt ``index``, None if there is no such row."""
+        return self.prompts[index].text if 0 <= index < len(self.prompts) else None
+
+    def add_like_frame(self, frame: int, label: Callable[[float], str]) -> int | None:
+        """Add "more like this": a pseudo-prompt that scores every frame against the embedded
+        frame at raw ``frame``, named ``label(its time)``; its row, None if not embedded yet."""
+        pos = self.position_of(frame)
+        vector = None if pos is None else self.frame_vector(pos)
+        if pos is None or vector is None:
+            return None
+        return self.add_frame_prompt(label(float(self.times[pos])), vector)
 
     def position_of(self, frame: int) -> int | None:
         """Index into ``sampled`` of the last sampled frame at or before raw ``frame``."""

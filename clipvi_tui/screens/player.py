@@ -12,26 +12,26 @@ import contextlib
 import time
 from dataclasses import replace
 
-from textual import events, on, work
+from textual import events, on
 from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
-from clipvi_tui.core.process import name_os_thread
 from clipvi_tui.core.video import sample_indices
 from clipvi_tui.player.background import BackgroundWork
 from clipvi_tui.player.clock import PlaybackClock
 from clipvi_tui.player.context import PlayerConfig
 from clipvi_tui.player.display import FrameDisplay
-from clipvi_tui.player.frames import FrameMailbox, pump_frames
+from clipvi_tui.player.edits import REFUSED, MomentKeys, Outcome, PromptEdits
+from clipvi_tui.player.frames import FrameMailbox
 from clipvi_tui.player.messages import FrameDecoded, FrameFailed, ServiceReport
 from clipvi_tui.player.moments import MomentsModel, search_board
 from clipvi_tui.player.renderer import FrameRenderer
-from clipvi_tui.player.scoreboard import PENDING, ScoreBoard
+from clipvi_tui.player.scoreboard import ScoreBoard
 from clipvi_tui.player.session import SessionKeeper
 from clipvi_tui.player.stats import PlayerStats
 from clipvi_tui.player.timewindow import ZOOM_STEP
@@ -97,6 +97,8 @@ class PlayerScreen(Screen[None]):
         self.stats = PlayerStats()
         self.frame_display = FrameDisplay(self.mailbox, self.stats)
         self.board.set_baselines(config.settings.baseline_prompts)
+        self.edits = PromptEdits(self.board)
+        self.moment_keys = MomentKeys(self.board, self.moments)
         self._last_playhead_push = 0.0
         self._clock_timer: Timer | None = None
         self._chart_timer: Timer | None = None
@@ -131,7 +133,7 @@ class PlayerScreen(Screen[None]):
             1.0 / min(2 * self.clock.tick_hz, MAX_TICK_HZ), self._tick, pause=True
         )
         self.set_interval(0.5, self._refresh_status)
-        self._decode_loop()
+        self.frame_display.start_decoder(self, self._make_renderer)
         if self.config.start_frame:
             self.seek(self.config.start_frame)
         self.background.start()
@@ -149,13 +151,10 @@ class PlayerScreen(Screen[None]):
 
     # -- workers ------------------------------------------------------------------------------
 
-    @work(thread=True, name="frame decoder", group="decoder", exit_on_error=False)
-    def _decode_loop(self) -> None:
-        """Decode the newest requested frame; post it once the previous one was painted."""
-        worker = get_current_worker()
-        name_os_thread("clipvi-display")
+    def _make_renderer(self) -> FrameRenderer:
+        """The decoder thread's renderer for this terminal's graphics mode."""
         mode = self.config.graphics
-        renderer = FrameRenderer(
+        return FrameRenderer(
             self.config.video,
             mode,
             cell_pixels(mode),
@@ -165,8 +164,6 @@ class PlayerScreen(Screen[None]):
             thumbnail=self.background.thumbnail,
             fast_decode=mode in TEXT_MODES,
         )
-        with renderer:
-            pump_frames(self.mailbox, renderer, self.post_message, lambda: worker.is_cancelled)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures surface: a notification, never a traceback."""
@@ -187,6 +184,22 @@ class PlayerScreen(Screen[None]):
 
     def _notify(self, text: str, severity: str) -> None:
         self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+
+    def _apply(self, outcome: Outcome) -> None:
+        """Show what a key did (see :class:`~clipvi_tui.player.edits.Outcome`)."""
+        if outcome.refused:
+            self.app.bell()
+        if outcome.note:
+            self.notify(outcome.note, timeout=4)
+        if outcome.selected is not None:
+            self.selected = outcome.selected
+        if outcome.embed:
+            self.background.embed_pending()
+        if outcome.redraw:
+            self._board_changed()
+            self._refresh_status()
+        if outcome.seek is not None:
+            self.seek(outcome.seek)
 
     # -- playback -----------------------------------------------------------------------------
 
@@ -333,37 +346,15 @@ class PlayerScreen(Screen[None]):
 
     def add_prompt(self, text: str | None) -> None:
         """Add ``text`` to the board and embed it (cached vectors come back at once)."""
-        if not text:
-            return
-        index, added = self.board.add_prompt(text)
-        self.selected = index
-        if not added:
-            self.notify(f"“{text}” is already in the list", timeout=3)
-        else:
-            self.background.embed_pending()
-        self._board_changed()
+        self._apply(self.edits.add(text))
 
     def action_delete_prompt(self) -> None:
         """Delete the selected prompt (u brings it back)."""
-        removed = self.board.remove_prompt(self.selected)
-        if removed is None:
-            self.app.bell()
-            return
-        self.selected = max(0, min(self.selected, len(self.board.prompts) - 1))
-        self._board_changed()
-        self.notify(f"Deleted “{removed.text}”; u undoes", timeout=4)
+        self._apply(self.edits.delete(self.selected))
 
     def action_undo_delete(self) -> None:
         """Put the last deleted prompt back where it was, with its colour and scores."""
-        result = self.board.restore_removed()
-        if result is None:
-            self.app.bell()
-            self.notify("Nothing to undo", timeout=2)
-            return
-        self.selected = result[0]
-        if result[1] and self.board.prompts[result[0]].state == PENDING:
-            self.background.embed_pending()
-        self._board_changed()
+        self._apply(self.edits.undo_delete())
 
     @on(PromptList.Clicked)
     def _prompt_clicked(self, message: PromptList.Clicked) -> None:
@@ -374,15 +365,11 @@ class PlayerScreen(Screen[None]):
 
     def action_toggle_prompt(self, index: int) -> None:
         """Show or hide the line of prompt ``index`` (0-based)."""
-        if self.board.toggle(index) is None:
-            self.app.bell()
-            return
-        self._board_changed()
+        self._apply(self.edits.toggle(index))
 
     def action_select(self, delta: int) -> None:
         """Move the prompt cursor."""
-        if self.board.prompts:
-            self.selected = max(0, min(len(self.board.prompts) - 1, self.selected + delta))
+        self._apply(self.edits.select(self.selected, delta))
 
     def watch_selected(self) -> None:
         """Redraw the cursor."""
@@ -394,7 +381,7 @@ class PlayerScreen(Screen[None]):
         """Zoom the time axis in (``direction`` > 0) or out around the playhead."""
         chart = self.query_one(ChartArea).chart
         if not chart.zoom(ZOOM_STEP if direction > 0 else 1 / ZOOM_STEP):
-            self.app.bell()
+            self._apply(REFUSED)
 
     def action_reset_zoom(self) -> None:
         """Show the whole video on the time axis again."""
@@ -410,63 +397,26 @@ class PlayerScreen(Screen[None]):
 
     # -- finding moments ----------------------------------------------------------------------
 
-    def _selected_text(self) -> str | None:
-        """The text of the selected prompt, None if there is none."""
-        if 0 <= self.selected < len(self.board.prompts):
-            return self.board.prompts[self.selected].text
-        return None
-
-    def _moments_changed(self) -> None:
-        self._board_changed()
-        self._refresh_status()
-        if self.moments.note:
-            self.notify(self.moments.note, timeout=4)
-
     def action_cycle_view(self) -> None:
         """Switch to the next score view (raw, softmax, baseline, zscore)."""
-        self.moments.cycle_view()
-        self._moments_changed()
+        self._apply(self.moment_keys.cycle_view())
 
     def action_smooth(self, direction: int) -> None:
         """Widen or narrow the smoothing window."""
-        self.moments.step_smoothing(direction)
-        self._moments_changed()
+        self._apply(self.moment_keys.smooth(direction))
 
     def action_set_threshold(self) -> None:
         """Ask for a fixed threshold (or auto) for the selected prompt in this view."""
-        prompt = self._selected_text()
+        prompt = self.board.text_at(self.selected)
         if prompt is None:
-            self.app.bell()
-            return
+            return self._apply(REFUSED)
         dialog = ThresholdDialog(prompt, self.moments.view, self.moments.threshold_of(prompt))
-        self.app.push_screen(dialog, callback=lambda text: self.set_threshold(prompt, text))
-
-    def set_threshold(self, prompt: str, text: str | None) -> None:
-        """Apply the threshold dialog's answer: a number, ``auto`` or nothing (cancelled)."""
-        if text is None:
-            return
-        if not self.moments.set_threshold_text(prompt, text):
-            self.notify(f"“{text}” is not a number or auto", severity="error", timeout=4)
-            return
-        self._moments_changed()
+        answered = lambda text: self._apply(self.moment_keys.set_threshold(prompt, text))  # noqa: E731
+        self.app.push_screen(dialog, callback=answered)
 
     def action_segment(self, direction: int) -> None:
         """Go to the next (previous) segment of the selected prompt."""
-        self._go_to("segment", direction)
-
-    def _go_to(self, kind: str, direction: int) -> None:
-        """Seek to the selected prompt's next/previous segment or spike; say so if none."""
-        prompt = self._selected_text()
-        target = None
-        if prompt is not None:
-            target = self.moments.next_frame(self.board, prompt, self.frame, direction, kind)
-        if target is None:
-            self.app.bell()
-            why = self.moments.reason(self.board, prompt) if prompt and kind == "segment" else ""
-            where = "next" if direction > 0 else "previous"
-            self.notify(f"No {where} {kind}" + (f": {why}" if why else ""), timeout=3)
-            return
-        self.seek(target)
+        self._apply(self.moment_keys.go_to(self.selected, self.frame, direction, "segment"))
 
     def action_focus_segments(self) -> None:
         """Move the keys to the segment list (enter seeks, esc comes back); on a short terminal
@@ -488,12 +438,11 @@ class PlayerScreen(Screen[None]):
 
     def action_toggle_spikes(self) -> None:
         """Show each curve's change between samples, with its spikes, or the curves again."""
-        self.moments.toggle_spikes()
-        self._moments_changed()
+        self._apply(self.moment_keys.toggle_spikes())
 
     def action_spike(self, direction: int) -> None:
         """Go to the next (previous) spike of the selected prompt."""
-        self._go_to("spike", direction)
+        self._apply(self.moment_keys.go_to(self.selected, self.frame, direction, "spike"))
 
     def action_search(self) -> None:
         """Open the search box: the best moments of this video for a query."""
@@ -514,15 +463,8 @@ class PlayerScreen(Screen[None]):
 
     def action_more_like_this(self) -> None:
         """Add a pseudo-prompt: how similar every frame is to the one on screen (no server)."""
-        pos = self.board.position_of(self.frame)
-        vector = self.board.frame_vector(pos) if pos is not None else None
-        if pos is None or vector is None:
-            self.app.bell()
-            self.notify("This frame is not embedded yet", timeout=3)
-            return
-        label = f"like {format_clock(float(self.board.times[pos]), precise=True)}"
-        self.selected = self.board.add_frame_prompt(label, vector)
-        self._moments_changed()
+        label = lambda t: f"like {format_clock(t, precise=True)}"  # noqa: E731
+        self._apply(self.moment_keys.more_like_this(self.frame, label))
 
     # -- views --------------------------------------------------------------------------------
 

@@ -51,9 +51,16 @@ def video_cells(tmux: Tmux) -> list[tuple[str, ...]]:
     picture is compared by (character, SGR state) per cell. Only the video box is kept: the
     prompt panel's scores change with the frame even when the picture is frozen.
     """
-    lines = tmux.screen(colours=True).splitlines()
-    plain_first = _SGR.sub("", lines[0])
-    right = plain_first.index("╮")  # the video box's top-right corner
+    # A capture can land mid-repaint on a loaded machine, before the box's top border is
+    # drawn again: capture until its top-right corner is there.
+    for _ in range(50):
+        lines = tmux.screen(colours=True).splitlines()
+        right = _SGR.sub("", lines[0]).find("╮")  # the video box's top-right corner
+        if right > 0:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"no video box on screen:\n{tmux.screen()}")
     picture: list[tuple[str, ...]] = []
     for line in lines[1:]:
         cells: list[str] = []
