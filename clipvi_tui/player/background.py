@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 
 from clipvi_tui.core.cache import CacheError
 from clipvi_tui.core.indexer import Indexer
-from clipvi_tui.player import services
+from clipvi_tui.player import services, text_jobs
 from clipvi_tui.player.context import CANCEL_GRACE_S, Abandoned, PlayerConfig, ServiceHandles
 from clipvi_tui.player.messages import (
     CacheFailed,
@@ -237,13 +237,13 @@ class BackgroundWork:
 
     def _prompts_job(self, ready: ServicesReady, texts: list[str]) -> None:
         worker = get_current_worker()
-        services.embed_prompts(
+        text_jobs.embed_prompts(
             self.handles, ready, texts, self.host.post_message, lambda: worker.is_cancelled
         )
 
     def _query_job(self, ready: ServicesReady, text: str, post: Callable[[Message], Any]) -> None:
         worker = get_current_worker()
-        services.embed_query(self.handles, ready, text, post, lambda: worker.is_cancelled)
+        text_jobs.embed_query(self.handles, ready, text, post, lambda: worker.is_cancelled)
 
     # -- reports (UI thread) ------------------------------------------------------------------
 

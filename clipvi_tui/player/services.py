@@ -1,4 +1,4 @@
-"""Background jobs of the player, written as plain functions that run on worker threads.
+"""Background jobs of the player (services, indexing), plain functions run on worker threads.
 
 Each job gets a ``post`` callable (the screen's thread-safe ``post_message``) and a ``cancelled``
 callable (its worker's cancel flag); it never touches widgets. :mod:`~clipvi_tui.player.background`
@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from clipvi_tui.core.cache import CacheError, EmbeddingCache
 from clipvi_tui.core.embeddings import (
     EmbeddingClient,
@@ -23,10 +21,8 @@ from clipvi_tui.core.embeddings import (
     ServerUnreachable,
     server_answers,
 )
-from clipvi_tui.core.failures import PromptTooLong
-from clipvi_tui.core.indexer import MAX_RETRY_DELAY, Indexer, Progress, prompt_vectors
+from clipvi_tui.core.indexer import MAX_RETRY_DELAY, Indexer, Progress
 from clipvi_tui.core.process import lower_thread_priority, name_os_thread
-from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
 from clipvi_tui.core.servers import ServerPool
 from clipvi_tui.core.thumbnails import fill_thumbnails
 from clipvi_tui.core.validation import ModelGate
@@ -47,11 +43,7 @@ from clipvi_tui.player.messages import (
     EmbeddingsStored,
     IndexerStarted,
     IndexProgressed,
-    PromptDeferred,
     PromptEmbedded,
-    PromptRejected,
-    QueryEmbedded,
-    QueryFailed,
     ServerPoolChanged,
     ServerStateChanged,
     ServicesFailed,
@@ -336,77 +328,3 @@ def _without_stored(p: Progress) -> Progress:
     return Progress(
         done=p.done, total=p.total, frames_per_s=p.frames_per_s, state=p.state, error=p.error
     )
-
-
-def embed_prompts(
-    handles: ServiceHandles,
-    ready: ServicesReady,
-    texts: list[str],
-    post: Post,
-    cancelled: Cancelled,
-) -> None:
-    """Get a vector for each prompt (cache first), one at a time so one bad prompt stays alone.
-
-    Posts :class:`PromptEmbedded`, :class:`PromptRejected` (the server refused the text, e.g. over
-    77 tokens) or :class:`PromptDeferred` (server trouble; the screen retries later).
-    """
-    cache: EmbeddingCache = ready.cache
-    client: EmbeddingClient = ready.client
-    for text in texts:
-        if cancelled():
-            return
-
-        def lookup(t: str = text) -> tuple[bool, np.ndarray]:
-            return _text_vector(handles, cache, client, t)
-
-        try:
-            was_cached, vectors = run_abandonable(lookup, cancelled)
-        except Abandoned:
-            return
-        except PromptTooLong as exc:
-            post(PromptRejected(text, str(exc)))
-            continue
-        except EmbeddingError as exc:
-            if exc.transient:
-                state = "unreachable" if isinstance(exc, ServerUnreachable) else "retrying"
-            else:  # the key, the model, the URL: retrying soon will not help by itself
-                state = "failed"
-            post(ServerStateChanged(state, str(exc)))
-            post(PromptDeferred(text, str(exc)))
-            continue
-        except CacheError as exc:
-            post(CacheFailed(str(exc)))
-            post(PromptDeferred(text, str(exc)))
-            continue
-        if not was_cached:
-            post(ServerStateChanged("connected", ""))
-        post(PromptEmbedded(text, np.asarray(vectors[0], dtype=np.float32)))
-
-
-def _text_vector(
-    handles: ServiceHandles, cache: EmbeddingCache, client: EmbeddingClient, text: str
-) -> tuple[bool, np.ndarray]:
-    """``(was_cached, [1, D] vector)`` of ``text``; an ensemble is averaged from its parts."""
-    with handles.using_cache():
-        found, _ = cache.get_texts(client.model_id, prompt_parts(text))
-        if not found.all() and handles.gate is not None:
-            handles.gate.ensure()  # the server's model must be the cached one before it writes
-        vectors = ensemble_vectors([text], lambda parts: prompt_vectors(client, cache, parts))
-        return bool(found.all()), vectors
-
-
-def embed_query(
-    handles: ServiceHandles, ready: ServicesReady, text: str, post: Post, cancelled: Cancelled
-) -> None:
-    """The vector of a search query (cache first): posts :class:`QueryEmbedded` or
-    :class:`QueryFailed` with a one-line reason."""
-    try:
-        _, vectors = run_abandonable(
-            lambda: _text_vector(handles, ready.cache, ready.client, text), cancelled
-        )
-    except Abandoned:
-        return
-    except (EmbeddingError, CacheError, ValueError) as exc:
-        post(QueryFailed(text, str(exc)))
-        return
-    post(QueryEmbedded(text, np.asarray(vectors[0], dtype=np.float32)))
