@@ -23,6 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from clipvi_tui.config import Settings
+from clipvi_tui.core.process import exit_unless_done_within
 from clipvi_tui.core.video import VideoInfo, probe
 from clipvi_tui.player.context import ClientFactory, PlayerConfig, default_client_factory
 from clipvi_tui.screens.dialogs import HelpScreen, help_rows
@@ -33,6 +34,8 @@ from clipvi_tui.widgets.halfblock import install_truecolor_pass_through
 
 # Signals that end the app the way `q` does (SIGHUP: the terminal or SSH session went away).
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# After such a signal the process ends within this long, even if the shutdown cannot finish.
+QUIT_BACKSTOP_S = 8.0
 
 
 class ClipviApp(App[int]):
@@ -128,9 +131,17 @@ class ClipviApp(App[int]):
         self.push_screen(self.library or self.player)  # type: ignore[arg-type]
         if self.handle_signals:
             loop = asyncio.get_running_loop()
+
+            def on_signal(sig: int, _frame: object) -> None:
+                # A plain handler, not loop.add_signal_handler: it runs even while the event
+                # loop is stuck (Textual blocked writing to a terminal that is gone), so the
+                # backstop is armed whatever state the loop is in.
+                exit_unless_done_within(QUIT_BACKSTOP_S, 128 + sig)
+                loop.call_soon_threadsafe(self._quit_on_signal, sig)
+
             for sig in QUIT_SIGNALS:
-                with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
-                    loop.add_signal_handler(sig, self._quit_on_signal, sig)
+                with contextlib.suppress(ValueError, OSError):
+                    signal.signal(sig, on_signal)
 
     # -- library ------------------------------------------------------------------------------
 

@@ -4,13 +4,14 @@ Thread priority: on Linux ``nice`` is per thread (``setpriority(PRIO_PROCESS, <t
 renices only the calling thread), and threads it starts later (FFmpeg's decoder threads, the
 embedding client's event loop) inherit the value. On a 2-core machine this lets the player's UI
 thread and frame decoder win against indexing without slowing indexing down when the CPU is
-otherwise idle. Thread names and malloc arenas: see the functions.
+otherwise idle. Thread names, malloc arenas and the exit backstop: see the functions.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 
 
 def lower_thread_priority(increment: int) -> bool:
@@ -64,3 +65,22 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return bool(libc.mallopt(m_arena_max, arenas))
     except (OSError, AttributeError):
         return False
+
+
+def exit_unless_done_within(seconds: float, code: int) -> threading.Thread:
+    """End the process with ``code`` after ``seconds`` unless it has ended by itself.
+
+    A quit on a signal runs the normal shutdown first (workers, the cache, an auto-started
+    server); this is the backstop for when that cannot finish: after an SSH session drops, the
+    terminal is gone and a toolkit's last writes to it can block forever. ``os._exit`` skips
+    what is left; an auto-started server dies with its parent (``PR_SET_PDEATHSIG``) and the
+    cache keeps every committed write (LMDB).
+    """
+
+    def backstop() -> None:
+        time.sleep(seconds)
+        os._exit(code)
+
+    thread = threading.Thread(target=backstop, name="clipvi-exit-backstop", daemon=True)
+    thread.start()
+    return thread

@@ -136,6 +136,36 @@ def test_sighup_stops_the_auto_started_server(
     assert pane_state(tmux)["alternate"] == 0
 
 
+@pytest.mark.slow
+def test_the_terminal_going_away_ends_the_app_and_its_server(
+    tmux: Tmux, inference_server: InferenceServer, tmp_path: Path
+) -> None:
+    """An SSH session that drops takes the terminal with it: the kernel sends SIGHUP and every
+    write to the terminal fails. The app must still end, with its auto-started server, instead
+    of hanging in Textual's shutdown on a write that never completes (it did, while playing)."""
+    video = write_coded_video(tmp_path / "long.mp4", frames=900, fps=30.0)
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens: the app starts its own server
+    cmd = app_cmd(
+        video,
+        tmp_path / "cache",
+        "--api-url",
+        url,
+        "--clip-version",
+        "tiny-test",
+        "--model-dir",
+        str(inference_server.tiny_model_dir),
+    )
+    launch(tmux, tmp_path, cmd)
+    wait_screen(tmux, lambda s: "indexed" in s and "playing" in s, 120, "the server, playing")
+    app = int((tmp_path / "pid").read_text())
+    servers = children_of(app)
+    assert servers, "the app started no server process"
+
+    tmux.kill()  # the pane's terminal is gone while the app paints, as when sshd closes it
+    wait_until(lambda: not alive(app), 20, "the app to end after its terminal went away")
+    wait_until(lambda: not any(alive(p) for p in servers), 15, "the local server to stop")
+
+
 def test_disk_full_is_an_error_state_and_playback_goes_on(
     tmux: Tmux, inference_server: InferenceServer, tmp_path: Path
 ) -> None:
