@@ -45,7 +45,7 @@ def format1(folder: Path, vecs: np.ndarray, order: np.ndarray) -> tuple[float, f
         _, mat = cache.frame_matrix(FP, MODEL, TAG)
         read = time.perf_counter() - t0
         assert mat.shape == vecs.shape
-        size = bytes_used(cache._env, cache._frames)
+        size = bytes_used(cache._store.env, cache._frames)
     return write, read, size
 
 

@@ -1,18 +1,10 @@
 """The embedding cache: one LMDB environment holding frame and text vectors.
 
-Keys
-    frames: ``<fingerprint>|<model id>|<preprocess tag>|`` + 8-byte big-endian frame index, so
-            one video's vectors sit together in key order and a prefix scan reads them all.
-    texts:  ``<model id>|<prompt>``.
-    frame_index: ``file:<content hash>`` → a video's frame index (timestamps, keyframes; see
-            :mod:`clipvi_tui.core.frameindex`), so a video is demuxed once, not on every start.
-    thumbnails: ``<fingerprint>|`` + 8-byte frame index → a small JPEG of that sampled frame
-            (:mod:`clipvi_tui.core.thumbnails`): a seek shows it at once, before the exact frame.
-
-The sampling rate is deliberately *not* part of a frame key: frame indices are raw indices of the
-video, so a vector for frame k is the same whether 5 fps or every frame asked for it, and moving
-from ``--sample-fps 5`` to ``all`` reuses everything already embedded. What does change a frame's
-vector — the model and how the frame was shrunk before upload — is in the key.
+Keys (see :mod:`~clipvi_tui.core.cache_keys`) put one video's vectors of one model and
+preprocessing together, so a prefix scan reads them all; the sampling rate is not in them, so
+every sampling rate shares the vectors already embedded. The environment, its growth and its
+one-line errors are :mod:`~clipvi_tui.core.cache_store`'s; the derived frame-index and thumbnail
+tables are :mod:`~clipvi_tui.core.cache_derived`'s.
 
 Values are L2-normalised float16. Why float16: a float32 vector of 512 dims is 2 KiB, larger than
 LMDB's inline node limit (≈2 KiB on 4 KiB pages), so every value takes a whole overflow page:
@@ -37,27 +29,13 @@ Integrity (see :mod:`~clipvi_tui.core.cache_format`, :mod:`~clipvi_tui.core.cach
 from __future__ import annotations
 
 import os
-import struct
-import threading
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
 
 import lmdb
 import numpy as np
 
-from clipvi_tui.core.cache_errors import (
-    CACHE_DIR_MODE,
-    CACHE_FILE_MODE,
-    DAMAGE_ERRORS,
-    CacheDamaged,
-    CacheError,
-    CacheFull,
-    check_length,
-    damaged_message,
-    disk_full,
-    restrict,
-)
+from clipvi_tui.core.cache_derived import FrameIndexTable, ThumbnailTable
+from clipvi_tui.core.cache_errors import CacheDamaged, CacheError, CacheFull
 from clipvi_tui.core.cache_format import (
     VECTOR_DTYPE,
     ModelRecord,
@@ -65,15 +43,18 @@ from clipvi_tui.core.cache_format import (
     encode_vector,
 )
 from clipvi_tui.core.cache_guard import DamageLog, ModelRegistry, common_dim
+from clipvi_tui.core.cache_keys import frame_prefix, indexed, indices_of, text_key
+from clipvi_tui.core.cache_store import INITIAL_MAP_SIZE, LmdbStore, as_bytes
 
-T = TypeVar("T")
-
-_INDEX = struct.Struct(">Q")
-
-# Start small so a fresh cache is small on disk listings; the map doubles on demand.
-INITIAL_MAP_SIZE = 64 << 20
-# LMDB refuses keys longer than this (511 bytes by default).
-MAX_KEY = 511
+# Re-exported: callers catch the cache's errors from here.
+__all__ = [
+    "VECTOR_DTYPE",
+    "CacheDamaged",
+    "CacheError",
+    "CacheFull",
+    "EmbeddingCache",
+    "normalise",
+]
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -96,38 +77,15 @@ class EmbeddingCache:
         Raises:
             CacheError: if the directory cannot be created or is not an LMDB cache.
         """
-        self.directory = Path(directory)
-        if self.directory.exists() and not self.directory.is_dir():
-            raise CacheError(
-                f"cannot open cache at {self.directory}: it is a file, not a folder "
-                "(choose a folder with --cache-dir or cache_dir:)"
-            )
-        try:
-            self.directory.mkdir(mode=CACHE_DIR_MODE, parents=True, exist_ok=True)
-            restrict(self.directory)
-            self._env = lmdb.open(
-                str(self.directory),
-                map_size=map_size,
-                max_dbs=8,  # frames, texts, models, frame_index, thumbnails (+ room)
-                # Several reader threads (UI, indexer, exporter) each hold short transactions.
-                max_readers=256,
-                mode=CACHE_FILE_MODE,
-            )
-            check_length(self._env, self.directory)
-            self._frames = self._env.open_db(b"frames")
-            self._texts = self._env.open_db(b"texts")
-            self._models = self._env.open_db(b"models")
-            self._frame_index = self._env.open_db(b"frame_index")
-            self._thumbnails = self._env.open_db(b"thumbnails")
-        except DAMAGE_ERRORS as exc:
-            raise CacheDamaged(damaged_message(self.directory, exc)) from exc
-        except (OSError, lmdb.Error) as exc:
-            reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())
-            raise CacheError(f"cannot open cache at {self.directory}: {reason}") from exc
-        restrict(self.directory)
-        # Serialises resizes against this process's own transactions (LMDB requires that no
-        # transaction is open in the process while the map size changes).
-        self._lock = threading.RLock()
+        self._store = LmdbStore(
+            directory, ("frames", "texts", "models", "frame_index", "thumbnails"), map_size
+        )
+        self.directory = self._store.directory
+        self._frames = self._store.dbs["frames"]
+        self._texts = self._store.dbs["texts"]
+        self._models = self._store.dbs["models"]
+        self._frame_index = FrameIndexTable(self._store)
+        self._thumbnails = ThumbnailTable(self._store)
         self._records: dict[str, ModelRecord] = {}
         self._legacy_dims: dict[str, int | None] = {}
         self._registry = ModelRegistry(self._frames, self._texts, self._models)
@@ -135,8 +93,7 @@ class EmbeddingCache:
 
     def close(self) -> None:
         """Close the environment; the object is unusable afterwards."""
-        with self._lock:
-            self._env.close()
+        self._store.close()
 
     def __enter__(self) -> EmbeddingCache:
         return self
@@ -147,68 +104,7 @@ class EmbeddingCache:
     @property
     def map_size(self) -> int:
         """Current size of the memory map in bytes."""
-        return int(self._env.info()["map_size"])
-
-    # -- keys ----------------------------------------------------------------------------------
-
-    @staticmethod
-    def frame_prefix(fingerprint: str, model_id: str, tag: str) -> bytes:
-        """Key prefix shared by every frame vector of one video, model and preprocessing."""
-        return f"{fingerprint}|{model_id}|{tag}|".encode()
-
-    @staticmethod
-    def text_key(model_id: str, prompt: str) -> bytes:
-        """Key of one prompt's vector; long prompts are hashed to fit LMDB's key limit."""
-        key = f"{model_id}|{prompt}".encode()
-        if len(key) > MAX_KEY:
-            import hashlib
-
-            key = f"{model_id}|#sha256:{hashlib.sha256(prompt.encode()).hexdigest()}".encode()
-        return key
-
-    # -- transactions with growth and resize handling ------------------------------------------
-
-    def _read(self, fn: Callable[[lmdb.Transaction], T]) -> T:
-        """Run ``fn`` in a read transaction, adopting a map that another process grew."""
-        for _ in range(3):
-            try:
-                with self._env.begin(write=False) as txn:
-                    return fn(txn)
-            except lmdb.MapResizedError:
-                with self._lock:
-                    self._env.set_mapsize(0)  # 0 = adopt the size the writer set
-            except DAMAGE_ERRORS as exc:
-                raise CacheDamaged(damaged_message(self.directory, exc)) from exc
-            except lmdb.Error as exc:
-                raise CacheError(f"cache read failed in {self.directory}: {exc}") from exc
-        raise CacheError("cache map keeps being resized by another process")
-
-    def _write(self, fn: Callable[[lmdb.Transaction], None]) -> None:
-        """Run ``fn`` in one write transaction, doubling the map and retrying when it is full.
-
-        An aborted transaction leaves committed data untouched, so the retry is safe.
-        """
-        while True:
-            try:
-                with self._lock, self._env.begin(write=True) as txn:
-                    fn(txn)
-                return
-            except lmdb.MapFullError:
-                with self._lock:
-                    self._env.set_mapsize(self.map_size * 2)
-            except lmdb.MapResizedError:
-                with self._lock:
-                    self._env.set_mapsize(0)
-            except DAMAGE_ERRORS as exc:
-                raise CacheDamaged(damaged_message(self.directory, exc)) from exc
-            except lmdb.Error as exc:
-                reason = " ".join(str(exc).split())
-                if disk_full(self.directory, exc):
-                    raise CacheFull(
-                        f"cache at {self.directory}: disk full ({reason}); what was stored "
-                        "before is kept: free some space, or use --cache-dir on another disk"
-                    ) from exc
-                raise CacheError(f"cache write failed in {self.directory}: {reason}") from exc
+        return self._store.map_size
 
     # -- frames --------------------------------------------------------------------------------
 
@@ -243,24 +139,24 @@ class EmbeddingCache:
         """
         if len(indices) != len(blobs) or blobs.dtype != VECTOR_DTYPE:
             raise ValueError("need one float16 vector per index")
-        prefix = self.frame_prefix(fingerprint, model_id, tag)
+        prefix = frame_prefix(fingerprint, model_id, tag)
 
         def write(txn: lmdb.Transaction) -> None:
             self._claim_dim(txn, model_id, blobs)
             for k, blob in zip(indices, blobs, strict=True):
-                key = prefix + _INDEX.pack(int(k))
+                key = indexed(prefix, k)
                 txn.put(key, encode_vector(key, blob), db=self._frames)
 
-        self._write(write)
-        self._after_write(model_id, (prefix + _INDEX.pack(int(k)) for k in indices))
+        self._store.write(write)
+        self._after_write(model_id, (indexed(prefix, k) for k in indices))
 
     def frame_indices(self, fingerprint: str, model_id: str, tag: str) -> np.ndarray:
         """All cached frame indices of one video/model/preprocessing, ascending."""
-        prefix = self.frame_prefix(fingerprint, model_id, tag)
+        prefix = frame_prefix(fingerprint, model_id, tag)
 
-        keys, vals = self._read(lambda txn: self._scan(txn, prefix))
+        keys, vals = self._store.read(lambda txn: self._scan(txn, prefix))
         found, _ = self._decode_rows(model_id, keys, list(vals))
-        return _indices_of(keys, prefix)[found]
+        return indices_of(keys, prefix)[found]
 
     def get_frames(
         self, fingerprint: str, model_id: str, tag: str, indices: Iterable[int]
@@ -272,14 +168,14 @@ class EmbeddingCache:
             per index (rows of missing frames are NaN).
         """
         idx = [int(k) for k in indices]
-        prefix = self.frame_prefix(fingerprint, model_id, tag)
+        prefix = frame_prefix(fingerprint, model_id, tag)
 
-        keys = [prefix + _INDEX.pack(k) for k in idx]
+        keys = [indexed(prefix, k) for k in idx]
 
         def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
-            return [_as_bytes(txn.get(key, db=self._frames)) for key in keys]
+            return [as_bytes(txn.get(key, db=self._frames)) for key in keys]
 
-        return self._decode_rows(model_id, keys, self._read(fetch))
+        return self._decode_rows(model_id, keys, self._store.read(fetch))
 
     def frame_matrix(
         self, fingerprint: str, model_id: str, tag: str
@@ -289,12 +185,12 @@ class EmbeddingCache:
         Returns:
             ``(indices, vectors)``: ascending frame indices and a float32 ``[n, D]`` matrix.
         """
-        prefix = self.frame_prefix(fingerprint, model_id, tag)
-        keys, vals = self._read(lambda txn: self._scan(txn, prefix))
+        prefix = frame_prefix(fingerprint, model_id, tag)
+        keys, vals = self._store.read(lambda txn: self._scan(txn, prefix))
         found, vectors = self._decode_rows(model_id, keys, list(vals))
         if not found.any():
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        return _indices_of(keys, prefix)[found], vectors[found]
+        return indices_of(keys, prefix)[found], vectors[found]
 
     def _scan(self, txn: lmdb.Transaction, prefix: bytes) -> tuple[list[bytes], list[bytes]]:
         """Every (key, value) of the frames db under ``prefix``, in key order."""
@@ -321,21 +217,21 @@ class EmbeddingCache:
         def write(txn: lmdb.Transaction) -> None:
             self._claim_dim(txn, model_id, blobs)
             for prompt, blob in zip(prompts, blobs, strict=True):
-                key = self.text_key(model_id, prompt)
+                key = text_key(model_id, prompt)
                 txn.put(key, encode_vector(key, blob), db=self._texts)
 
-        self._write(write)
-        self._after_write(model_id, (self.text_key(model_id, p) for p in prompts))
+        self._store.write(write)
+        self._after_write(model_id, (text_key(model_id, p) for p in prompts))
 
     def get_texts(self, model_id: str, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Look up prompt vectors; same return shape as :meth:`get_frames`."""
 
-        keys = [self.text_key(model_id, p) for p in prompts]
+        keys = [text_key(model_id, p) for p in prompts]
 
         def fetch(txn: lmdb.Transaction) -> list[bytes | None]:
-            return [_as_bytes(txn.get(key, db=self._texts)) for key in keys]
+            return [as_bytes(txn.get(key, db=self._texts)) for key in keys]
 
-        return self._decode_rows(model_id, keys, self._read(fetch))
+        return self._decode_rows(model_id, keys, self._store.read(fetch))
 
     # -- integrity: model records, checksums, damage reports -----------------------------------
 
@@ -345,7 +241,7 @@ class EmbeddingCache:
         if known is not None:
             return known
 
-        record = self._read(lambda txn: self._registry.record(txn, model_id))
+        record = self._store.read(lambda txn: self._registry.record(txn, model_id))
         if record is not None:
             self._records[model_id] = record
         return record
@@ -362,12 +258,12 @@ class EmbeddingCache:
             self._check_dim(txn, model_id, dim)
             txn.put(model_id.encode(), record.to_bytes(), db=self._models)
 
-        self._write(write)
+        self._store.write(write)
         self._records[model_id] = record
 
     def legacy_dim(self, model_id: str) -> int | None:
         """The dimension of vectors stored for ``model_id`` before model records existed."""
-        return self._read(lambda txn: self._legacy_dim(txn, model_id))
+        return self._store.read(lambda txn: self._legacy_dim(txn, model_id))
 
     def take_damage_report(self) -> int:
         """How many damaged entries were found since the last call (each is reported once)."""
@@ -420,48 +316,29 @@ class EmbeddingCache:
         record = self.model_record(model_id)
         return record.dim if record is not None else self.legacy_dim(model_id)
 
-    # -- frame indices (timestamps and keyframes of a video) -----------------------------------
+    # -- derived tables (frame indices, thumbnails), see core/cache_derived.py ----------------
 
     def get_frame_index(self, key: str) -> bytes | None:
         """The stored frame index blob under ``key`` (see :func:`clipvi_tui.core.video.probe`)."""
-        return self._read(lambda txn: _as_bytes(txn.get(key.encode(), db=self._frame_index)))
+        return self._frame_index.get(key)
 
     def put_frame_index(self, key: str, blob: bytes) -> None:
         """Store a frame index blob under ``key`` (replacing an older one)."""
-
-        def write(txn: lmdb.Transaction) -> None:
-            txn.put(key.encode(), blob, db=self._frame_index)
-
-        self._write(write)
-
-    # -- thumbnails (small JPEGs of sampled frames, for instant seeks) -------------------------
-
-    @staticmethod
-    def _thumb_key(fingerprint: str, index: int) -> bytes:
-        return f"{fingerprint}|".encode() + _INDEX.pack(int(index))
+        self._frame_index.put(key, blob)
 
     def put_thumbnails(
         self, fingerprint: str, indices: Sequence[int], jpegs: Sequence[bytes]
     ) -> None:
         """Store one JPEG per frame index in a single transaction."""
-        if len(indices) != len(jpegs):
-            raise ValueError("indices and thumbnails differ in length")
-
-        def write(txn: lmdb.Transaction) -> None:
-            for k, blob in zip(indices, jpegs, strict=True):
-                txn.put(self._thumb_key(fingerprint, k), blob, db=self._thumbnails)
-
-        self._write(write)
+        self._thumbnails.put(fingerprint, indices, jpegs)
 
     def get_thumbnail(self, fingerprint: str, index: int) -> bytes | None:
         """The JPEG stored for one frame, or None."""
-        key = self._thumb_key(fingerprint, index)
-        return self._read(lambda txn: _as_bytes(txn.get(key, db=self._thumbnails)))
+        return self._thumbnails.get(fingerprint, index)
 
     def thumbnail_indices(self, fingerprint: str) -> np.ndarray:
         """Frame indices of one video that have a thumbnail, ascending."""
-        prefix = f"{fingerprint}|".encode()
-        return self._read(lambda txn: _indices_under(txn, self._thumbnails, prefix))
+        return self._thumbnails.indices(fingerprint)
 
     def stats(self) -> dict[str, int]:
         """Entry counts and sizes, for ``--verbose`` output and benchmarks."""
@@ -477,27 +354,4 @@ class EmbeddingCache:
                 "overflow_pages": f["overflow_pages"] + t["overflow_pages"],
             }
 
-        return self._read(count)
-
-
-def _indices_under(txn: lmdb.Transaction, db: Any, prefix: bytes) -> np.ndarray:
-    """The 8-byte big-endian frame indices that follow ``prefix`` in ``db``'s keys, ascending."""
-    cur = txn.cursor(db=db)
-    out: list[int] = []
-    if cur.set_range(prefix):
-        for raw in cur.iternext(keys=True, values=False):
-            key = bytes(raw)
-            if not key.startswith(prefix):
-                break
-            out.append(_INDEX.unpack(key[len(prefix) :])[0])
-    return np.asarray(out, dtype=np.int64)
-
-
-def _as_bytes(value: bytes | memoryview | None) -> bytes | None:
-    """LMDB may hand back buffers; copy them out before the transaction ends."""
-    return None if value is None else bytes(value)
-
-
-def _indices_of(keys: list[bytes], prefix: bytes) -> np.ndarray:
-    """The frame indices encoded at the end of frame keys."""
-    return np.asarray([_INDEX.unpack(k[len(prefix) :])[0] for k in keys], dtype=np.int64)
+        return self._store.read(count)

@@ -10,7 +10,6 @@ Used by :class:`~clipvi_tui.core.cache.EmbeddingCache` inside its LMDB transacti
 
 from __future__ import annotations
 
-import struct
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -20,9 +19,8 @@ import lmdb
 import numpy as np
 
 from clipvi_tui.core.cache_format import ModelRecord, payload_dim
+from clipvi_tui.core.cache_keys import INDEX
 from clipvi_tui.core.validation import dimension_conflict
-
-_INDEX = struct.Struct(">Q")
 
 
 class ModelRegistry:
@@ -88,11 +86,11 @@ class ModelRegistry:
         ok = cur.first()
         while ok:
             key = bytes(cur.key())
-            parts = key[: -_INDEX.size].split(b"|")
+            parts = key[: -INDEX.size].split(b"|")
             if len(parts) >= 3 and parts[1] == wanted:
                 return payload_dim(bytes(cur.value())) or None
             # Jump past every key of this video/model/preprocessing prefix.
-            ok = cur.set_range(key[: -_INDEX.size] + b"\xff" * (_INDEX.size + 1))
+            ok = cur.set_range(key[: -INDEX.size] + b"\xff" * (INDEX.size + 1))
         return None
 
 

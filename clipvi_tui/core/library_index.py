@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,8 +19,9 @@ from pathlib import Path
 
 from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import EmbeddingClient, EmbeddingError
-from clipvi_tui.core.indexer import RATE_WINDOW_S, Indexer, Progress
+from clipvi_tui.core.indexer import Indexer, Progress
 from clipvi_tui.core.library import LibraryEntry
+from clipvi_tui.core.throughput import Throughput
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class _Tally:
     done: dict[Path, int] = field(default_factory=dict)
     running: list[str] = field(default_factory=list)
     finished: int = 0
-    rate: deque[tuple[float, int]] = field(default_factory=deque)
+    rate: Throughput = field(default_factory=Throughput)
 
 
 class LibraryIndexer:
@@ -136,19 +136,14 @@ class LibraryIndexer:
 
     def progress(self) -> LibraryProgress:
         """The current overall state."""
-        now = time.monotonic()
         with self._lock:
             t = self._tally
-            while t.rate and now - t.rate[0][0] > RATE_WINDOW_S:
-                t.rate.popleft()
-            count = sum(n for _, n in t.rate)
-            span = max(now - t.rate[0][0], 0.25) if t.rate else 1.0
             return LibraryProgress(
                 videos_done=t.finished,
                 videos_total=len(self.entries),
                 frames_done=sum(t.done.values()),
                 frames_total=self.frames_total,
-                frames_per_s=count / span if t.rate else 0.0,
+                frames_per_s=t.rate.frames_per_s(),
                 running=tuple(t.running),
             )
 
@@ -212,7 +207,7 @@ class LibraryIndexer:
             previous = self._tally.done.get(path, 0)
             self._tally.done[path] = p.done
             if p.done > previous:
-                self._tally.rate.append((time.monotonic(), p.done - previous))
+                self._tally.rate.add(p.done - previous)
         self._report()
 
     def _ended(self, result: VideoIndexed) -> VideoIndexed:
