@@ -31,7 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from clipvi_tui.core.cache import EmbeddingCache  # noqa: E402
 from clipvi_tui.core.indexer import Indexer  # noqa: E402
-from clipvi_tui.core.servers import ServerPool, ServerSpec  # noqa: E402
+from clipvi_tui.core.server_specs import ServerSpec  # noqa: E402
+from clipvi_tui.core.servers import ServerPool  # noqa: E402
 from tests.support.server import launch_test_server  # noqa: E402
 from tests.support.tiny_model import write_tiny_clip  # noqa: E402
 from tests.support.videos import write_coded_video  # noqa: E402

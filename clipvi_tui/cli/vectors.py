@@ -16,13 +16,14 @@ import numpy as np
 from clipvi_tui.cli.indexing import make_client, run_index
 from clipvi_tui.config import Settings
 from clipvi_tui.core.cache import EmbeddingCache
-from clipvi_tui.core.embeddings import EmbeddingClient, EmbeddingError, server_answers
+from clipvi_tui.core.embeddings import EmbeddingClient, EmbeddingError
 from clipvi_tui.core.handoff import (
     export_vectors,
     import_vectors,
     read_vectors,
     write_vectors,
 )
+from clipvi_tui.core.reachability import server_answers
 from clipvi_tui.core.video import fingerprint, probe, sample_indices
 
 

@@ -21,7 +21,7 @@ from clipvi_tui.config.settings import (
     ConfigError,
 )
 from clipvi_tui.core.prompts import canonical_prompt
-from clipvi_tui.core.servers import ServerSpec, positive_int, server_specs
+from clipvi_tui.core.server_specs import ServerSpec, positive_int, server_specs
 from clipvi_tui.core.video import parse_sample_fps
 
 # -- the fields ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import platformdirs
 
 from clipvi_tui.core.analysis import DEFAULT_BASELINE_PROMPTS, MomentSettings
 from clipvi_tui.core.embeddings import DEFAULT_API_URL, DEFAULT_CLIP_VERSION
-from clipvi_tui.core.servers import ServerSpec, server_specs
+from clipvi_tui.core.server_specs import ServerSpec, server_specs
 
 APP_NAME = "clipvi-tui"
 GRAPHICS_CHOICES = ("auto", "kitty", "sixel", "halfcell", "unicode")
@@ -80,7 +80,7 @@ class Settings:
             spike_k=self.spike_k,
         )
 
-    # -- several servers (see core/servers.py) --------------------------------------------------
+    # -- several servers (see core/server_specs.py, core/servers.py) -------------------------------
     # ``api_url`` above is the first server; ``servers`` is the whole list with each server's
     # batch size and requests in flight. ``batch_size``/``max_in_flight`` are the defaults a
     # list entry may override. Empty ``servers`` means "api_url alone".

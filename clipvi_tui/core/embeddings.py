@@ -4,8 +4,9 @@ The real client talks to a Roboflow Inference server through ``inference_sdk``. 
 SDK does not do are done here:
 
 * **Timeouts.** The SDK's calls have none, so a hung server would hang the app. Every call runs as
-  a coroutine of the SDK's ``*_async`` API on a private event loop and is bounded by
-  ``asyncio.wait_for``, which really cancels the request instead of abandoning a thread.
+  a coroutine of the SDK's ``*_async`` API on a private event loop
+  (:mod:`clipvi_tui.core.loop_thread`) and is bounded by ``asyncio.wait_for``, which really
+  cancels the request instead of abandoning a thread.
 * **Batching within the server's cap.** The server answers HTTP 500 (not 400) to more than
   ``CLIP_MAX_BATCH_SIZE`` images per request (default 8), so frames are split into chunks of at
   most ``max_batch`` images, and several chunks are kept in flight at once.
@@ -26,7 +27,6 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
@@ -44,9 +44,10 @@ from clipvi_tui.core.failures import (
     ServerUnreachable,
     classify,
     diagnose,
-    probe_server,
     redact,
 )
+from clipvi_tui.core.loop_thread import LoopThread
+from clipvi_tui.core.reachability import nothing_listens
 from clipvi_tui.core.validation import embeddings_from_response
 from clipvi_tui.core.video import centre_square, shrink_area
 
@@ -59,7 +60,6 @@ __all__ = [
     "ServerError",
     "ServerUnreachable",
     "map_error",
-    "server_answers",
 ]
 
 T = TypeVar("T")
@@ -105,36 +105,6 @@ class EmbeddingClient(Protocol):
 def map_error(exc: BaseException, api_url: str) -> EmbeddingError:
     """Translate an SDK/aiohttp/asyncio failure into one of our clear exceptions."""
     return classify(exc, RequestContext(api_url))
-
-
-class _LoopThread:
-    """A private asyncio loop on a daemon thread, so sync callers can await with timeouts."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name="clipvi-embed-loop", daemon=True
-        )
-        self._thread.start()
-
-    def run(self, coro: Awaitable[T], timeout: float) -> T:
-        """Run ``coro`` on the loop; cancel it and raise TimeoutError after ``timeout`` s."""
-
-        async def bounded() -> T:
-            return await asyncio.wait_for(coro, timeout)
-
-        future: Future[T] = asyncio.run_coroutine_threadsafe(bounded(), self.loop)
-        try:
-            return future.result()
-        except BaseException:
-            # Ctrl-C in the waiting thread (or any failure): stop the request on the loop too,
-            # so nothing keeps a hung connection open after we gave up on it.
-            future.cancel()
-            raise
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=2)
 
 
 def upload_frame(frame: np.ndarray, input_size: int) -> np.ndarray:
@@ -197,7 +167,7 @@ class InferenceEmbeddingClient:
         self.input_size = input_size
         self._sdk: Any = None
         self._sdk_lock = threading.Lock()
-        self._loop: _LoopThread | None = None
+        self._loop: LoopThread | None = None
         self.requests_sent = {"images": 0, "texts": 0}
         # The dimension this model's answers had so far; every later answer must match it.
         self._dim: int | None = None
@@ -382,27 +352,8 @@ class InferenceEmbeddingClient:
                 self._sdk = sdk
             return self._sdk
 
-    def _loop_thread(self) -> _LoopThread:
+    def _loop_thread(self) -> LoopThread:
         with self._sdk_lock:
             if self._loop is None:
-                self._loop = _LoopThread()
+                self._loop = LoopThread()
             return self._loop
-
-
-def nothing_listens(api_url: str) -> bool:
-    """True when the server's port refuses connections (the server is gone, not just slow)."""
-    return probe_server(api_url, timeout=1.0) == "connection refused"
-
-
-def server_answers(api_url: str, timeout: float = 1.0) -> bool:
-    """True when something at ``api_url`` speaks HTTP (any status counts)."""
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(api_url.rstrip("/") + "/info", timeout=timeout):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (OSError, ValueError):
-        return False

@@ -6,8 +6,9 @@ replicas behind a load balancer); this module only feeds a list of them well:
 * **Least loaded first.** Each request goes to the healthy server with the fewest requests in
   flight, never more than that server's ``max_in_flight``, at most its ``batch_size`` images.
 * **Set aside, not given up.** A server that does not answer is set aside and tried again after
-  a backoff (0.5 s, doubling to :data:`MAX_SET_ASIDE_S`); its frames go to the others at once, so
-  the work completes there. A call fails only when every server keeps failing.
+  a backoff (0.5 s, doubling to :data:`~clipvi_tui.core.pool_members.MAX_SET_ASIDE_S`); its
+  frames go to the others at once, so the work completes there. A call fails only when every
+  server keeps failing.
 * **The batch cap.** The server answers HTTP 500, not 400, to more images per request than its
   ``CLIP_MAX_BATCH_SIZE`` (default 8), and the SDK does not retry a 500. So a 5xx on a
   multi-image request halves that server's batch and retries at once; the size that worked is
@@ -19,6 +20,10 @@ replicas behind a load balancer); this module only feeds a list of them well:
 Each server is reached through its own :class:`InferenceEmbeddingClient` with retries turned off:
 retrying is decided here, where the other servers are known. A pool of one server behaves like
 the plain client (same retries and backoff), plus the batch-cap adaptation, and sends no probe.
+
+This module holds the pool: slots, waiting, the probe and the calls. Each server's health
+bookkeeping and the choice of the next one are in :mod:`clipvi_tui.core.pool_members`; the
+server list setting is read by :mod:`clipvi_tui.core.server_specs`.
 """
 
 from __future__ import annotations
@@ -26,8 +31,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,15 +39,14 @@ import numpy as np
 from clipvi_tui.core.embeddings import (
     DEFAULT_CLIP_VERSION,
     DEFAULT_INPUT_SIZE,
-    SERVER_MAX_BATCH,
     EmbeddingError,
     InferenceEmbeddingClient,
-    ServerError,
     ServerUnreachable,
-    nothing_listens,
     upload_frame,
 )
 from clipvi_tui.core.failures import ServerTimeout
+from clipvi_tui.core.pool_members import DOWN, REFUSED, UP, PoolHealth, PoolMember, pick
+from clipvi_tui.core.reachability import nothing_listens
 from clipvi_tui.core.server_check import (
     PROBE_TEXT,
     Probe,
@@ -52,177 +55,13 @@ from clipvi_tui.core.server_check import (
     probe_image,
     server_version,
 )
+from clipvi_tui.core.server_specs import ServerSpec
 
 log = logging.getLogger(__name__)
-
-# Requests kept in flight per server unless configured: enough to overlap upload, inference and
-# download on one CPU server (bench/index.py); a GPU server with NUM_WORKERS wants more.
-DEFAULT_MAX_IN_FLIGHT = 3
-# Longest wait before a set-aside server is tried again.
-MAX_SET_ASIDE_S = 5.0
-
-NEW, UP, DOWN, REFUSED = "new", "up", "down", "refused"
 
 
 class ServerMismatch(EmbeddingError):
     """Two servers compute different vectors for the same input; mixing them would lie."""
-
-
-@dataclass(frozen=True)
-class ServerSpec:
-    """One server of the list and how hard to push it.
-
-    Attributes:
-        url: base URL of the Inference server.
-        batch_size: images per request (keep at or below the server's CLIP_MAX_BATCH_SIZE).
-        max_in_flight: requests kept in flight at once on this server.
-    """
-
-    url: str
-    batch_size: int = SERVER_MAX_BATCH
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-
-
-def server_specs(
-    value: str | Sequence[str | Mapping[str, Any]],
-    *,
-    batch_size: int | None = None,
-    max_in_flight: int | None = None,
-) -> list[ServerSpec]:
-    """Turn an ``api_url`` setting into server specs.
-
-    Args:
-        value: one URL, comma-separated URLs (as ``CLIPVI_API_URL`` carries them), or a list of
-            URLs and ``{url, batch_size, max_in_flight}`` mappings (config.yaml).
-        batch_size: images per request for servers that do not set their own.
-        max_in_flight: requests in flight for servers that do not set their own.
-
-    Returns:
-        One spec per distinct URL, in the given order.
-
-    Raises:
-        ValueError: naming the bad entry (not http(s), empty, unknown key, non-positive number).
-    """
-    items: list[Any] = []
-    for item in [value] if isinstance(value, str) else value:
-        items.extend(item.split(",") if isinstance(item, str) else [item])
-    default_batch = positive_int(
-        "batch_size", SERVER_MAX_BATCH if batch_size is None else batch_size
-    )
-    default_flight = positive_int(
-        "max_in_flight", DEFAULT_MAX_IN_FLIGHT if max_in_flight is None else max_in_flight
-    )
-    specs: dict[str, ServerSpec] = {}
-    for item in items:
-        entry: Mapping[str, Any] = item if isinstance(item, Mapping) else {"url": item}
-        unknown = sorted(set(map(str, entry)) - {"url", "batch_size", "max_in_flight"})
-        if unknown:
-            raise ValueError(
-                f"api_url entry {dict(entry)!r}: unknown key(s) {', '.join(unknown)}; "
-                "known: url, batch_size, max_in_flight"
-            )
-        url = str(entry.get("url") or "").strip().rstrip("/")
-        if not url and not isinstance(item, Mapping):
-            continue  # "a,,b" or a trailing comma
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"api_url must start with http:// or https://, not {url!r}")
-        batch = positive_int("batch_size", entry.get("batch_size", default_batch))
-        flight = positive_int("max_in_flight", entry.get("max_in_flight", default_flight))
-        specs.setdefault(url, ServerSpec(url=url, batch_size=batch, max_in_flight=flight))
-    if not specs:
-        raise ValueError("api_url must name at least one server")
-    return list(specs.values())
-
-
-def positive_int(name: str, value: Any) -> int:
-    """``value`` as a whole number ≥ 1.
-
-    Raises:
-        ValueError: naming the setting ``name``.
-    """
-    try:
-        number = int(value)
-        if number != float(value):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
-    if number < 1:
-        raise ValueError(f"{name} must be at least 1, not {number}")
-    return number
-
-
-@dataclass
-class _Member:
-    """One server's live state; guarded by the pool's condition."""
-
-    spec: ServerSpec
-    client: Any
-    state: str = NEW
-    verified: bool = False
-    in_flight: int = 0
-    batch: int = SERVER_MAX_BATCH
-    failures: int = 0  # consecutive
-    retry_at: float = 0.0
-    requests: int = 0
-    images: int = 0
-    error: EmbeddingError | None = None
-    halved_from: int | None = None  # the batch size that drew a 500, while adapting
-
-
-@dataclass(frozen=True)
-class ServerHealth:
-    """What one server looks like now (for status bars and progress lines)."""
-
-    url: str
-    state: str
-    in_flight: int
-    batch: int
-    requests: int
-    images: int
-    error: str | None
-
-
-@dataclass(frozen=True)
-class PoolHealth:
-    """The servers of a pool at one moment."""
-
-    servers: tuple[ServerHealth, ...]
-
-    @property
-    def total(self) -> int:
-        """Servers in the list."""
-        return len(self.servers)
-
-    @property
-    def up(self) -> int:
-        """Servers not known to be down or refused (``new`` ones have not failed yet)."""
-        return sum(s.state in (NEW, UP) for s in self.servers)
-
-
-def _back_note(member: _Member) -> str:
-    return f"{member.spec.url} answers again; sending it work"
-
-
-def pick(members: Sequence[_Member], now: float) -> int | None:
-    """The member the next request goes to, or None when every one is busy, down or refused.
-
-    A set-aside member whose backoff has run out comes first, one request at a time: that is
-    its retry, and a dead server costs one quick failure per backoff (the request then goes
-    elsewhere), not a stream of them. Otherwise the healthy member with a free slot and the
-    fewest requests in flight wins (then fewest sent, then list order).
-    """
-    best: tuple[int, int, int, int] | None = None
-    choice = None
-    for i, m in enumerate(members):
-        if m.state == DOWN and m.in_flight == 0 and now >= m.retry_at:
-            key = (0, 0, m.requests, i)
-        elif m.state in (NEW, UP) and m.in_flight < m.spec.max_in_flight:
-            key = (1, m.in_flight, m.requests, i)
-        else:
-            continue
-        if best is None or key < best:
-            best, choice = key, i
-    return choice
 
 
 class ServerPool:
@@ -249,7 +88,8 @@ class ServerPool:
             clip_version: CLIP model version, the same on every server.
             timeout: seconds one request may take before its server counts as failing.
             retries: how many times in a row every server may fail before a call gives up.
-            backoff: first set-aside time in seconds; doubles up to :data:`MAX_SET_ASIDE_S`.
+            backoff: first set-aside time in seconds; doubles up to
+                :data:`~clipvi_tui.core.pool_members.MAX_SET_ASIDE_S`.
             input_size: short side in pixels frames are shrunk to before upload.
             on_event: told, once each, about things a user should know (a server set aside or
                 back, a smaller batch that works, a refused server). Called from worker threads.
@@ -281,7 +121,8 @@ class ServerPool:
         )
         single = len(servers) == 1
         self._members = [
-            _Member(spec=s, client=factory(s), batch=s.batch_size, verified=single) for s in servers
+            PoolMember(spec=s, client=factory(s), batch=s.batch_size, verified=single)
+            for s in servers
         ]
         self._cond = threading.Condition()
         self._verify_lock = threading.Lock()
@@ -385,20 +226,7 @@ class ServerPool:
     def health(self) -> PoolHealth:
         """A snapshot of every server's state."""
         with self._cond:
-            return PoolHealth(
-                tuple(
-                    ServerHealth(
-                        url=m.spec.url,
-                        state=m.state,
-                        in_flight=m.in_flight,
-                        batch=m.batch,
-                        requests=m.requests,
-                        images=m.images,
-                        error=str(m.error) if m.error else None,
-                    )
-                    for m in self._members
-                )
-            )
+            return PoolHealth(tuple(m.health() for m in self._members))
 
     def verify(self) -> None:
         """Probe every server now, so a mismatch stops a run before any work is done.
@@ -425,7 +253,7 @@ class ServerPool:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _acquire(self) -> _Member:
+    def _acquire(self) -> PoolMember:
         """Block until a server can take a request; count it in flight; verify it if new.
 
         Raises:
@@ -442,7 +270,7 @@ class ServerPool:
                 continue
             self._release(member)
 
-    def _slot(self) -> _Member:
+    def _slot(self) -> PoolMember:
         with self._cond:
             while True:
                 now = time.monotonic()
@@ -464,7 +292,7 @@ class ServerPool:
                 wait = min(due) - now if due else 1.0
                 self._cond.wait(min(max(wait, 0.01), 1.0))
 
-    def _verified(self, member: _Member) -> bool:
+    def _verified(self, member: PoolMember) -> bool:
         """True once ``member`` is known to compute the reference vectors; False if refused.
 
         Raises:
@@ -497,35 +325,23 @@ class ServerPool:
             self._event(f"refusing {why}")
             return False
         if back:
-            self._event(_back_note(member))
+            self._event(member.back_note())
         return True
 
-    def _release(self, member: _Member) -> None:
+    def _release(self, member: PoolMember) -> None:
         with self._cond:
             member.in_flight -= 1
             self._cond.notify_all()
 
-    def _succeeded(self, member: _Member, images: int) -> None:
-        notes = []
+    def _succeeded(self, member: PoolMember, images: int) -> None:
         with self._cond:
             member.in_flight -= 1
-            member.requests += 1
-            member.images += images
-            if member.state == DOWN:
-                notes.append(_back_note(member))
-            member.state, member.failures, member.error = UP, 0, None
-            if member.halved_from is not None and images:
-                notes.append(
-                    f"{member.spec.url} answered HTTP 500 to {member.halved_from} images per "
-                    f"request (its CLIP_MAX_BATCH_SIZE is lower); {member.batch} per request "
-                    "work, sending that many from now on"
-                )
-                member.halved_from = None
+            notes = member.record_success(images)
             self._cond.notify_all()
         for note in notes:
             self._event(note)
 
-    def _failed(self, member: _Member, exc: EmbeddingError, size: int) -> None:
+    def _failed(self, member: PoolMember, exc: EmbeddingError, size: int) -> None:
         """Release ``member`` after ``exc``: halve its batch, set it aside, or re-raise.
 
         A request that timed out, or a server whose port refuses connections (it is gone),
@@ -536,41 +352,20 @@ class ServerPool:
         Raises:
             EmbeddingError: ``exc`` itself when it is not transient (bad key, bad input).
         """
-        note = None
         exhausted = isinstance(exc, ServerTimeout) or (
             isinstance(exc, ServerUnreachable) and nothing_listens(member.spec.url)
         )
         with self._cond:
             member.in_flight -= 1
             self._cond.notify_all()
-            answered_5xx = isinstance(exc, ServerError) and (exc.http_status or 0) >= 500
-            if answered_5xx and size > 1:
-                # Most likely the server's CLIP_MAX_BATCH_SIZE: try half as many at once. A
-                # request sent before the batch shrank (size above it) just goes again smaller.
-                if size <= member.batch:
-                    if member.halved_from is None:
-                        member.halved_from = size
-                    member.batch = max(1, size // 2)
-                log.debug("%s: HTTP 5xx for %d images, trying %d", member.spec.url, size, size // 2)
-                return
-            if member.halved_from is not None:
-                # Even one image fails: the batch size was not the problem. Undo the halving.
-                member.batch, member.halved_from = member.spec.batch_size, None
-            if not exc.transient:
-                raise exc
-            member.failures += 1
-            delay = min(self.backoff * 2 ** (member.failures - 1), MAX_SET_ASIDE_S)
-            if exhausted:
-                member.failures = max(member.failures, self.retries + 1)
-            member.retry_at = time.monotonic() + delay
-            member.error = exc
-            if member.state != DOWN and len(self._members) > 1:
-                # With one server there is nothing to set it aside for: the call's own error
-                # (or the app's status) says it; a note first would say the same line twice.
-                others = sum(m.state in (NEW, UP) for m in self._members if m is not member)
-                where = f"; {others} other server(s) carry on" if others else ""
-                note = f"{member.spec.url} set aside ({exc}){where}"
-            member.state = DOWN
+            note = member.record_failure(
+                exc,
+                size,
+                others=[m for m in self._members if m is not member],
+                retries=self.retries,
+                backoff=self.backoff,
+                exhausted=exhausted,
+            )
         if note is not None:
             self._event(note)
 

@@ -19,10 +19,10 @@ from clipvi_tui.core.embeddings import (
     EmbeddingClient,
     EmbeddingError,
     ServerUnreachable,
-    server_answers,
 )
 from clipvi_tui.core.indexer import MAX_RETRY_DELAY, Indexer, Progress
 from clipvi_tui.core.process import lower_thread_priority, name_os_thread
+from clipvi_tui.core.reachability import server_answers
 from clipvi_tui.core.servers import ServerPool
 from clipvi_tui.core.thumbnails import fill_thumbnails
 from clipvi_tui.core.validation import ModelGate

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from clipvi_tui.core.embeddings import server_answers
+from clipvi_tui.core.reachability import server_answers
 
 if TYPE_CHECKING:
     from clipvi_tui.config import Settings

@@ -48,7 +48,7 @@ def test_export_starts_and_stops_an_embedded_server(
     assert len(out.stdout.splitlines()) == 31
     # The child is gone: nothing answers on the port it used.
     used = out.stderr.split("starting one on ")[1].split(" ")[0]
-    from clipvi_tui.core.embeddings import server_answers
+    from clipvi_tui.core.reachability import server_answers
 
     assert not server_answers(used), "embedded server outlived the command"
 

@@ -18,7 +18,8 @@ import pytest
 from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import ServerUnreachable
 from clipvi_tui.core.indexer import Indexer, Progress
-from clipvi_tui.core.servers import ServerMismatch, ServerPool, ServerSpec
+from clipvi_tui.core.server_specs import ServerSpec
+from clipvi_tui.core.servers import ServerMismatch, ServerPool
 from clipvi_tui.server.serve import free_port
 from tests.integration.conftest import Fleet
 from tests.support.proxy import CountingProxy

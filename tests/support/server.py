@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from clipvi_tui.core.embeddings import server_answers
+from clipvi_tui.core.reachability import server_answers
 from clipvi_tui.server.embedded import die_with_parent
 from clipvi_tui.server.serve import free_port
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from clipvi_tui.config import ConfigError, Settings, load_settings
-from clipvi_tui.core.servers import ServerSpec
+from clipvi_tui.core.server_specs import ServerSpec
 
 
 def write(path: Path, text: str) -> Path:

@@ -17,23 +17,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clipvi_tui.core.embeddings import AuthError, ServerError, ServerUnreachable
+from clipvi_tui.core.pool_members import DOWN, NEW, REFUSED, UP, PoolMember, pick
 from clipvi_tui.core.server_check import (
     AGREEMENT,
     disagreement,
     make_probe,
     probe_image,
 )
-from clipvi_tui.core.servers import (
-    DOWN,
-    NEW,
-    REFUSED,
-    UP,
-    ServerPool,
-    ServerSpec,
-    _Member,
-    pick,
-    server_specs,
-)
+from clipvi_tui.core.server_specs import ServerSpec, server_specs
+from clipvi_tui.core.servers import ServerPool
 
 # -- the list ----------------------------------------------------------------------------------
 
@@ -85,12 +77,12 @@ member_states = st.lists(
 )
 
 
-def _members(states: list[tuple[str, int, int, int, bool]]) -> list[_Member]:
+def _members(states: list[tuple[str, int, int, int, bool]]) -> list[PoolMember]:
     out = []
     for i, (state, in_flight, cap, requests, due) in enumerate(states):
         spec = ServerSpec(f"http://s{i}", 8, cap)
         out.append(
-            _Member(
+            PoolMember(
                 spec=spec,
                 client=None,
                 state=state,
