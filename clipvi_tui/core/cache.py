@@ -60,7 +60,17 @@ __all__ = [
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Return the rows of ``vectors`` scaled to unit L2 norm (zero rows stay zero)."""
     v = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(over="ignore", under="ignore"):  # handled just below
+        norms = np.linalg.norm(v, axis=-1, keepdims=True)
+    # Squaring a float32 component under ~1e-19 underflows and over ~1e19 overflows: such rows
+    # came out of length 1.00003 (a cosine above 1, found by fuzzing) or zero. Those rare rows
+    # are first divided by their largest magnitude, which puts every square in [0, 1]. (NaN
+    # compares false: a NaN row stays a zero row, as before.)
+    odd = (norms < 1e-18) | (norms > 1e18)
+    if odd.any():
+        peak = np.max(np.abs(v), axis=-1, keepdims=True, initial=0.0)
+        v = np.divide(v, peak, out=v.copy(), where=odd & (peak > 0))
+        norms = np.where(odd, np.linalg.norm(v, axis=-1, keepdims=True), norms)
     return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
 
 

@@ -85,6 +85,22 @@ def app_cmd(video: Path, cache: Path, *more: str) -> list[str]:
     )
 
 
+def launch_with_own_server(
+    tmux: Tmux, tmp_path: Path, video: Path, inference_server: InferenceServer, ready: str
+) -> tuple[int, list[int]]:
+    """Run the app on ``video`` where nothing listens, so it starts its own server; wait for
+    ``ready`` on screen. Returns the app's pid and its server processes."""
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens: the app starts its own server
+    model = str(inference_server.tiny_model_dir)
+    extra = ("--api-url", url, "--clip-version", "tiny-test", "--model-dir", model)
+    launch(tmux, tmp_path, app_cmd(video, tmp_path / "cache", *extra))
+    wait_screen(tmux, lambda s: ready in s, 120, "the local server and indexing")
+    app = int((tmp_path / "pid").read_text())
+    servers = children_of(app)
+    assert servers, "the app started no server process"
+    return app, servers
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_signal_restores_the_terminal_like_q(
     tmux: Tmux, inference_server: InferenceServer, coded_video: Path, tmp_path: Path, sig: int
@@ -113,23 +129,9 @@ def test_sighup_stops_the_auto_started_server(
     tmux: Tmux, inference_server: InferenceServer, coded_video: Path, tmp_path: Path
 ) -> None:
     """``server: auto`` started a local Inference server; SIGHUP to the app stops it too."""
-    url = f"http://127.0.0.1:{free_port()}"  # nothing listens: the app starts its own server
-    cmd = app_cmd(
-        coded_video,
-        tmp_path / "cache",
-        "--api-url",
-        url,
-        "--clip-version",
-        "tiny-test",
-        "--model-dir",
-        str(inference_server.tiny_model_dir),
+    app, servers = launch_with_own_server(
+        tmux, tmp_path, coded_video, inference_server, "indexed 30/30"
     )
-    launch(tmux, tmp_path, cmd)
-    wait_screen(tmux, lambda s: "indexed 30/30" in s, 120, "the local server and indexing")
-    app = int((tmp_path / "pid").read_text())
-    servers = children_of(app)
-    assert servers, "the app started no server process"
-
     os.kill(app, signal.SIGHUP)
     assert exit_code(tmp_path, tmux) == 128 + signal.SIGHUP
     wait_until(lambda: not any(alive(p) for p in servers), 15, "the local server to stop")
@@ -144,23 +146,8 @@ def test_the_terminal_going_away_ends_the_app_and_its_server(
     write to the terminal fails. The app must still end, with its auto-started server, instead
     of hanging in Textual's shutdown on a write that never completes (it did, while playing)."""
     video = write_coded_video(tmp_path / "long.mp4", frames=900, fps=30.0)
-    url = f"http://127.0.0.1:{free_port()}"  # nothing listens: the app starts its own server
-    cmd = app_cmd(
-        video,
-        tmp_path / "cache",
-        "--api-url",
-        url,
-        "--clip-version",
-        "tiny-test",
-        "--model-dir",
-        str(inference_server.tiny_model_dir),
-    )
-    launch(tmux, tmp_path, cmd)
-    wait_screen(tmux, lambda s: "indexed" in s and "playing" in s, 120, "the server, playing")
-    app = int((tmp_path / "pid").read_text())
-    servers = children_of(app)
-    assert servers, "the app started no server process"
-
+    # Not waiting for the end of indexing: the app must be painting when the terminal goes.
+    app, servers = launch_with_own_server(tmux, tmp_path, video, inference_server, "indexed")
     tmux.kill()  # the pane's terminal is gone while the app paints, as when sshd closes it
     wait_until(lambda: not alive(app), 20, "the app to end after its terminal went away")
     wait_until(lambda: not any(alive(p) for p in servers), 15, "the local server to stop")

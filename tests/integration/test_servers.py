@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -85,32 +83,27 @@ def test_both_servers_get_image_requests_and_the_vectors_match_one_server(
 def test_a_server_killed_mid_index_leaves_the_run_to_the_other(
     fleet: Fleet, video: Path, reference, tmp_path: Path
 ) -> None:
-    """SIGKILL the victim while one of its requests is in flight (after it has answered at least
-    one): that request fails, the victim is set aside, and the run completes on the other."""
+    """SIGKILL the victim while the pool has one of its requests out (after it has answered at
+    least one): that request fails, the victim is set aside, and the run completes on the other."""
     events: list[str] = []
     pool = pool_of(fleet.victim.url, fleet.main.url, events=events)
     pool.verify()  # both probed: the victim has loaded its model and is as quick as the other
     killed: list[int] = []
-    stop = threading.Event()
+    victim_client = pool._members[0].client
+    answer = victim_client.embed_images
 
-    def kill_while_the_victim_works() -> None:
-        # Watching the pool (not progress reports) catches a moment when the victim has a
-        # request outstanding, so the kill is seen by the pool whatever the machine's load.
-        while not stop.is_set():
-            victim = pool.health().servers[0]
-            if victim.images > 0 and victim.in_flight > 0:
-                os.killpg(fleet.victim.process.pid, signal.SIGKILL)
-                killed.append(victim.images)
-                return
-            time.sleep(0.001)
+    def kill_on_the_second_request(frames: list[np.ndarray]) -> np.ndarray:
+        # The pool has handed this request to the victim; the server dies before it can answer.
+        # Done here, in the request's own path, so no machine load can let the run finish first
+        # (a watcher thread polling the pool's health missed the moment on a loaded machine).
+        if not killed and pool.health().servers[0].images > 0:
+            os.killpg(fleet.victim.process.pid, signal.SIGKILL)
+            fleet.victim.process.wait(10)
+            killed.append(pool.health().servers[0].images)
+        return answer(frames)
 
-    watcher = threading.Thread(target=kill_while_the_victim_works, daemon=True)
-    watcher.start()
-    try:
-        final = index_all(video, pool, tmp_path / "cache")
-    finally:
-        stop.set()
-        watcher.join(5)
+    victim_client.embed_images = kill_on_the_second_request
+    final = index_all(video, pool, tmp_path / "cache")
     assert killed, "the victim was never killed: the run ended before it had work in flight"
     assert final.state == "done" and final.done == 120, final
     victim = pool.health().servers[0]

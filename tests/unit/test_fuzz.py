@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -53,6 +53,9 @@ def matrices(rows: st.SearchStrategy[int], dim: int, elements: st.SearchStrategy
     texts=matrices(st.integers(1, 4), 6, finite),
     missing=st.lists(st.booleans(), max_size=12),
 )
+# Found by this test: a text vector of 1e-21s (its squares underflow float32) gave 1.00003.
+@example(np.ones((1, 6), np.float32), np.full((1, 6), 1.37e-21, np.float32), [])
+@example(np.full((1, 6), 3e20, np.float32), np.ones((1, 6), np.float32), [])  # squares overflow
 def test_cosines_are_cosines_and_missing_frames_stay_missing(
     frames: np.ndarray, texts: np.ndarray, missing: list[bool]
 ) -> None:
