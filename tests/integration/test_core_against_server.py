@@ -77,9 +77,11 @@ def test_export_matches_the_servers_own_compare(
         extra=("--sample-fps", "all"),
     )
     assert len(rows) == 60
-    from inference_sdk import InferenceHTTPClient
+    from inference_sdk import InferenceConfiguration, InferenceHTTPClient
 
+    # The SDK as anyone would use it, sending the key as a header (as our client does).
     sdk = InferenceHTTPClient(api_url=inference_server.url)
+    sdk.configure(InferenceConfiguration(api_key_transport="header"))
     client = InferenceEmbeddingClient(inference_server.url, clip_version="tiny-test")
     worst = 0.0
     with VideoReader(coded_video) as reader:

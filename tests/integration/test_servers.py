@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -89,22 +90,31 @@ def test_a_server_killed_mid_index_leaves_the_run_to_the_other(
     pool = pool_of(fleet.victim.url, fleet.main.url, events=events)
     pool.verify()  # both probed: the victim has loaded its model and is as quick as the other
     killed: list[int] = []
-    victim_client = pool._members[0].client
-    answer = victim_client.embed_images
+    victim_down = threading.Event()
+    victim_client, main_client = pool._members[0].client, pool._members[1].client
+    victim_answer, main_answer = victim_client.embed_images, main_client.embed_images
 
-    def kill_on_the_second_request(frames: list[np.ndarray]) -> np.ndarray:
+    def kill_on_a_request_after_an_answer(frames: list[np.ndarray]) -> np.ndarray:
         # The pool has handed this request to the victim; the server dies before it can answer.
-        # Done here, in the request's own path, so no machine load can let the run finish first
-        # (a watcher thread polling the pool's health missed the moment on a loaded machine).
+        # Done in the request's own path: a watcher thread polling the pool's health missed the
+        # moment on a loaded machine.
         if not killed and pool.health().servers[0].images > 0:
             os.killpg(fleet.victim.process.pid, signal.SIGKILL)
             fleet.victim.process.wait(10)
             killed.append(pool.health().servers[0].images)
-        return answer(frames)
+            victim_down.set()
+        return victim_answer(frames)
 
-    victim_client.embed_images = kill_on_the_second_request
+    def wait_for_the_kill(frames: list[np.ndarray]) -> np.ndarray:
+        # The other server holds its requests until then, so the victim surely gets one more
+        # request after its first answer (a quick main server could otherwise take them all).
+        victim_down.wait(30)
+        return main_answer(frames)
+
+    victim_client.embed_images = kill_on_a_request_after_an_answer
+    main_client.embed_images = wait_for_the_kill
     final = index_all(video, pool, tmp_path / "cache")
-    assert killed, "the victim was never killed: the run ended before it had work in flight"
+    assert killed, "the victim never got a request after its first answer"
     assert final.state == "done" and final.done == 120, final
     victim = pool.health().servers[0]
     assert victim.images > 0, "the victim answered before it died"
