@@ -74,6 +74,17 @@ SERVER_MAX_BATCH = 8
 DEFAULT_INPUT_SIZE = 224
 
 
+def clip_model_id(clip_version: str) -> str:
+    """The cache's and the server's name of a CLIP model: ``clip/<version>``."""
+    return f"clip/{clip_version}"
+
+
+def area_preprocess_tag(input_size: int) -> str:
+    """The cache's name of how frames are shrunk before upload (INTER_AREA to ``input_size``
+    on the short side): vectors of differently shrunk frames are kept apart."""
+    return f"area{input_size}"
+
+
 @runtime_checkable
 class EmbeddingClient(Protocol):
     """What the indexer and the app need from an embedding backend."""
@@ -177,12 +188,12 @@ class InferenceEmbeddingClient:
     @property
     def model_id(self) -> str:
         """``clip/<version>``, as the server names the model."""
-        return f"clip/{self.clip_version}"
+        return clip_model_id(self.clip_version)
 
     @property
     def preprocess_tag(self) -> str:
         """Frames are shrunk with INTER_AREA to ``input_size`` on the short side."""
-        return f"area{self.input_size}"
+        return area_preprocess_tag(self.input_size)
 
     @property
     def max_batch(self) -> int:

@@ -42,6 +42,8 @@ from clipvi_tui.core.embeddings import (
     EmbeddingError,
     InferenceEmbeddingClient,
     ServerUnreachable,
+    area_preprocess_tag,
+    clip_model_id,
     upload_frame,
 )
 from clipvi_tui.core.failures import ServerTimeout
@@ -134,12 +136,12 @@ class ServerPool:
     @property
     def model_id(self) -> str:
         """``clip/<version>``, the same on every server."""
-        return f"clip/{self.clip_version}"
+        return clip_model_id(self.clip_version)
 
     @property
     def preprocess_tag(self) -> str:
-        """Frames are shrunk with INTER_AREA to ``input_size`` on the short side."""
-        return f"area{self.input_size}"
+        """Frames are shrunk as by one server's client (the cache keys must be the same)."""
+        return area_preprocess_tag(self.input_size)
 
     @property
     def max_batch(self) -> int:

@@ -142,7 +142,9 @@ def place_model(model_dir: Path, clip_version: str) -> Path:
     """
     from inference.core.cache.model_artifacts import get_cache_dir
 
-    target = Path(get_cache_dir(model_id=f"clip/{clip_version}"))
+    from clipvi_tui.core.embeddings import clip_model_id
+
+    target = Path(get_cache_dir(model_id=clip_model_id(clip_version)))
     target.mkdir(parents=True, exist_ok=True)
     for name in MODEL_FILES:
         src, dst = model_dir / name, target / name
