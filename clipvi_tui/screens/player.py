@@ -30,7 +30,6 @@ from clipvi_tui.player.edits import REFUSED, MomentKeys, Outcome, PromptEdits
 from clipvi_tui.player.frames import FrameMailbox
 from clipvi_tui.player.messages import FrameDecoded, FrameFailed, ServiceReport
 from clipvi_tui.player.moments import MomentsModel, search_board
-from clipvi_tui.player.renderer import FrameRenderer
 from clipvi_tui.player.scoreboard import ScoreBoard
 from clipvi_tui.player.session import SessionKeeper
 from clipvi_tui.player.stats import PlayerStats
@@ -41,19 +40,17 @@ from clipvi_tui.widgets.chart import SimilarityChart
 from clipvi_tui.widgets.chart_area import ChartArea
 from clipvi_tui.widgets.chart_math import format_clock
 from clipvi_tui.widgets.footer import FittedFooter
-from clipvi_tui.widgets.graphics import TEXT_MODES, cell_pixels
 from clipvi_tui.widgets.keymap import FOOTER_ORDER, PLAYER_BINDINGS
 from clipvi_tui.widgets.player_view import PlayerParts, PlayerView, Position
 from clipvi_tui.widgets.prompts import PromptList
 from clipvi_tui.widgets.segments import SegmentList
 from clipvi_tui.widgets.status import StatusBar
-from clipvi_tui.widgets.video import VideoView, frame_preparer
+from clipvi_tui.widgets.video import VideoView
+from clipvi_tui.widgets.video_feed import VideoFeed
 
 # The clock never ticks faster than this (twice the 30 frames/s the display aims for; a tick on
 # which the frame does not change costs next to nothing).
 MAX_TICK_HZ = 60.0
-# After a seek, the chart's playhead moves once the new picture is painted, at the latest after:
-CHART_AFTER_SEEK_S = 0.25
 # During playback the indexer's playhead follows at most this often.
 PLAYHEAD_PUSH_S = 1.0
 
@@ -101,11 +98,11 @@ class PlayerScreen(Screen[None]):
         self.moment_keys = MomentKeys(self.board, self.moments)
         self._last_playhead_push = 0.0
         self._clock_timer: Timer | None = None
-        self._chart_timer: Timer | None = None
         parts = PlayerParts(
             config, self.board, self.moments, self.background, self.stats, self.session
         )
         self.view = PlayerView(self, parts)
+        self.feed = VideoFeed(self, config, self.frame_display, self.background.thumbnail)
         self._shut_down = False
 
     # -- layout -------------------------------------------------------------------------------
@@ -123,17 +120,14 @@ class PlayerScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Start the decoder, the services and the clock (playing unless ``autoplay`` is off)."""
-        self.query_one("#video", VideoView).border_title = self.config.video.name
-        self.query_one("#prompt-panel").border_title = "Prompts"
-        self.query_one("#segments", SegmentList).border_title = "Segments (l)"
-        self.query_one(ChartArea).chart.build_log = self.stats.chart_builds
+        self.view.label_boxes()
         # Twice the video's rate: a tick that comes late (the UI was painting) still asks for
         # the next frame within half a frame period, instead of skipping it.
         self._clock_timer = self.set_interval(
             1.0 / min(2 * self.clock.tick_hz, MAX_TICK_HZ), self._tick, pause=True
         )
         self.set_interval(0.5, self._refresh_status)
-        self.frame_display.start_decoder(self, self._make_renderer)
+        self.feed.start(self.board.sampled)
         if self.config.start_frame:
             self.seek(self.config.start_frame)
         self.background.start()
@@ -142,28 +136,9 @@ class PlayerScreen(Screen[None]):
         self._refresh_status()
         if self.config.settings.autoplay:
             self.playing = True
-        if self.session.restored:
-            n = len(self.board.prompts)
-            self.notify(f"Restored this video's {n} prompt(s) (--fresh ignores them)", timeout=4)
-        # The same lines the command line prints (e.g. an unknown config key), as notifications.
-        for warning in self.config.settings.warnings:
-            self.notify(warning, severity="warning", timeout=10)
+        self.view.announce_start()
 
     # -- workers ------------------------------------------------------------------------------
-
-    def _make_renderer(self) -> FrameRenderer:
-        """The decoder thread's renderer for this terminal's graphics mode."""
-        mode = self.config.graphics
-        return FrameRenderer(
-            self.config.video,
-            mode,
-            cell_pixels(mode),
-            frame_preparer(mode, truecolor=self.app.console.color_system == "truecolor"),
-            info=self.config.info,
-            sampled=self.board.sampled,
-            thumbnail=self.background.thumbnail,
-            fast_decode=mode in TEXT_MODES,
-        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures surface: a notification, never a traceback."""
@@ -174,13 +149,7 @@ class PlayerScreen(Screen[None]):
     @on(ServiceReport)
     def _service_reported(self, message: ServiceReport) -> None:
         """Hand a background job's report to the background work and redraw what changed."""
-        redraw = self.background.apply(message)
-        if redraw.board:
-            self._board_changed(live=redraw.live)
-        elif self.view.catching_up and self.background.index_state != "running":
-            self.view.catch_up()  # indexing ended: show the last embeddings now, not in a second
-        if redraw.status or redraw.board:
-            self._refresh_status()
+        self.view.redraw(self.background.apply(message), self.position())
 
     def _notify(self, text: str, severity: str) -> None:
         self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
@@ -230,30 +199,16 @@ class PlayerScreen(Screen[None]):
         self._refresh_status()
 
     def watch_frame(self, frame: int) -> None:
-        """Ask for the new frame and move the playhead everywhere.
-
-        After a seek the chart's playhead follows once the new picture is on screen (or after
-        :data:`CHART_AFTER_SEEK_S`): redrawing the chart takes tens of milliseconds on the UI
-        thread and would otherwise hold up the picture the user is waiting for.
-        """
-        self._request_frame()
-        if self.playing:
-            self._move_chart_playhead()
-        elif self._chart_timer is None:
-            self._chart_timer = self.set_timer(CHART_AFTER_SEEK_S, self._move_chart_playhead)
+        """Ask for the new frame and move the playhead everywhere (the chart's once the new
+        picture is on screen, see :mod:`~clipvi_tui.widgets.video_feed`)."""
+        self.feed.moved()
         self._refresh_prompts()
         self._refresh_status()
 
     @property
     def chart_playhead_pending(self) -> bool:
         """True while the chart's playhead waits for the new picture after a seek."""
-        return self._chart_timer is not None
-
-    def _move_chart_playhead(self) -> None:
-        if self._chart_timer is not None:
-            self._chart_timer.stop()
-            self._chart_timer = None
-        self.query_one(ChartArea).set_playhead(self.config.info.time_of(self.frame), self.playing)
+        return self.feed.chart_pending
 
     def seek(self, frame: int, *, pause: bool = False) -> None:
         """Jump to raw ``frame`` (clamped); ``pause`` stops playback first (frame stepping)."""
@@ -268,34 +223,17 @@ class PlayerScreen(Screen[None]):
         self.frame = frame
         self.background.set_playhead(frame)
 
-    def _request_frame(self) -> None:
-        box = self.query_one("#video", VideoView).box
-        self.frame_display.request(self.frame, *box, playing=self.playing)
-
     @on(FrameDecoded)
     def _frame_decoded(self, message: FrameDecoded) -> None:
-        """Paint the frame unless a seek made it stale; ack the decoder after the paint."""
-        d = message.decoded
-        if not self.frame_display.accept(d, self.playing):
-            return
-        geo = d.geometry
-        self.query_one("#video", VideoView).show(
-            d.request.frame, d.image, (geo.cells_w, geo.cells_h)
-        )
-        self.call_after_refresh(
-            self.frame_display.painted, d.request.generation, preview=message.preview
-        )
-        if self._chart_timer is not None:
-            self.call_after_refresh(self._move_chart_playhead)
+        self.feed.paint(message)
 
     @on(FrameFailed)
     def _frame_failed(self, message: FrameFailed) -> None:
-        if self.frame_display.failed(message.request):
-            self.query_one("#video", VideoView).show_message(message.error)
+        self.feed.failed(message)
 
     @on(VideoView.Resized)
     def _video_resized(self) -> None:
-        self._request_frame()
+        self.feed.request()
 
     @on(VideoView.Clicked)
     def _video_clicked(self) -> None:
@@ -378,14 +316,13 @@ class PlayerScreen(Screen[None]):
     # -- the chart ----------------------------------------------------------------------------
 
     def action_zoom(self, direction: int) -> None:
-        """Zoom the time axis in (``direction`` > 0) or out around the playhead."""
+        """Zoom the time axis in (``direction`` > 0) or out around the playhead; 0 shows the
+        whole video again."""
         chart = self.query_one(ChartArea).chart
-        if not chart.zoom(ZOOM_STEP if direction > 0 else 1 / ZOOM_STEP):
+        if direction == 0:
+            chart.reset_zoom()
+        elif not chart.zoom(ZOOM_STEP if direction > 0 else 1 / ZOOM_STEP):
             self._apply(REFUSED)
-
-    def action_reset_zoom(self) -> None:
-        """Show the whole video on the time axis again."""
-        self.query_one(ChartArea).chart.reset_zoom()
 
     def action_focus_values(self, focus: int) -> None:
         """Fit the y axis to the curves in view (1), or to all the data again (0)."""
@@ -414,9 +351,9 @@ class PlayerScreen(Screen[None]):
         answered = lambda text: self._apply(self.moment_keys.set_threshold(prompt, text))  # noqa: E731
         self.app.push_screen(dialog, callback=answered)
 
-    def action_segment(self, direction: int) -> None:
-        """Go to the next (previous) segment of the selected prompt."""
-        self._apply(self.moment_keys.go_to(self.selected, self.frame, direction, "segment"))
+    def action_go_to(self, kind: str, direction: int) -> None:
+        """Go to the selected prompt's next (previous) ``segment`` or ``spike``."""
+        self._apply(self.moment_keys.go_to(self.selected, self.frame, direction, kind))
 
     def action_focus_segments(self) -> None:
         """Move the keys to the segment list (enter seeks, esc comes back); on a short terminal
@@ -439,10 +376,6 @@ class PlayerScreen(Screen[None]):
     def action_toggle_spikes(self) -> None:
         """Show each curve's change between samples, with its spikes, or the curves again."""
         self._apply(self.moment_keys.toggle_spikes())
-
-    def action_spike(self, direction: int) -> None:
-        """Go to the next (previous) spike of the selected prompt."""
-        self._apply(self.moment_keys.go_to(self.selected, self.frame, direction, "spike"))
 
     def action_search(self) -> None:
         """Open the search box: the best moments of this video for a query."""

@@ -94,7 +94,7 @@ PLAYER_BINDINGS: list[BindingType] = [
         group=ZOOM_KEYS,
         id="player.zoom_out",
     ),
-    Binding("0", "reset_zoom", "Whole video", show=False, id="player.zoom_reset"),
+    Binding("0", "zoom(0)", "Whole video", show=False, id="player.zoom_reset"),
     Binding(
         "y",
         "focus_values(1)",
@@ -138,12 +138,12 @@ PLAYER_BINDINGS: list[BindingType] = [
         id="player.smooth_more",
     ),
     Binding("t", "set_threshold", "Threshold", id="player.threshold"),
-    Binding("n", "segment(1)", "Next segment", id="player.next_segment"),
-    Binding("N", "segment(-1)", "Previous segment", show=False, id="player.prev_segment"),
+    Binding("n", "go_to('segment', 1)", "Next segment", id="player.next_segment"),
+    Binding("N", "go_to('segment', -1)", "Previous segment", show=False, id="player.prev_segment"),
     Binding("l", "focus_segments", "Segment list", show=False, id="player.segments"),
     Binding("s", "toggle_spikes", "Spikes view", show=False, id="player.spikes"),
-    Binding("x", "spike(1)", "Next spike", show=False, id="player.next_spike"),
-    Binding("X", "spike(-1)", "Previous spike", show=False, id="player.prev_spike"),
+    Binding("x", "go_to('spike', 1)", "Next spike", show=False, id="player.next_spike"),
+    Binding("X", "go_to('spike', -1)", "Previous spike", show=False, id="player.prev_spike"),
     Binding("f", "search", "Search", id="player.search"),
     Binding("m", "more_like_this", "More like this frame", show=False, id="player.like"),
 ]
@@ -162,6 +162,6 @@ FOOTER_ORDER = (
     "cycle_view",
     "delete_prompt",
     "set_threshold",
-    "segment(1)",
+    "go_to('segment', 1)",
     "search",
 )

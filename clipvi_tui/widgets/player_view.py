@@ -1,7 +1,8 @@
 """What the player shows: pushes its board, moments and playback state to the widgets.
 
 The player screen handles input and playback; this object, which the screen owns (composition),
-tells the chart area, the segment list, the prompt panel and the status bar what to draw, and
+titles the boxes, tells the chart area, the segment list, the prompt panel and the status bar what
+to draw (also after the background work reports), says what the player opened with, and
 keeps the session file in step with the prompt list. Recomputing the moments for the chart costs
 ≈13 ms for an hour of video and five prompts, so while indexing streams embeddings in it happens
 at most every :data:`LIVE_MOMENTS_S`, with one catch-up when the interval is over.
@@ -15,7 +16,7 @@ from typing import Any
 
 from textual.timer import Timer
 
-from clipvi_tui.player.background import BackgroundWork
+from clipvi_tui.player.background import BackgroundWork, Redraw
 from clipvi_tui.player.context import PlayerConfig
 from clipvi_tui.player.moments import MomentsModel
 from clipvi_tui.player.scoreboard import ScoreBoard
@@ -26,6 +27,7 @@ from clipvi_tui.widgets.chart_figure import series_for
 from clipvi_tui.widgets.prompts import PromptList, prompt_rows
 from clipvi_tui.widgets.segments import SegmentList, rows_for
 from clipvi_tui.widgets.status import StatusBar, StatusInfo
+from clipvi_tui.widgets.video import VideoView
 
 # While indexing streams in, the moments (thresholds, segments) are recomputed at most this often.
 LIVE_MOMENTS_S = 1.0
@@ -62,6 +64,34 @@ class PlayerView:
         self._chart_key: tuple[object, ...] | None = None
         self._moments_at = 0.0  # when the chart and segment list were last recomputed
         self._live_timer: Timer | None = None
+
+    def label_boxes(self) -> None:
+        """Title the boxes (the video's name, prompts, segments); the chart logs its builds."""
+        self.screen.query_one("#video", VideoView).border_title = self.parts.config.video.name
+        self.screen.query_one("#prompt-panel").border_title = "Prompts"
+        self.screen.query_one("#segments", SegmentList).border_title = "Segments (l)"
+        self.screen.query_one(ChartArea).chart.build_log = self.parts.stats.chart_builds
+
+    def announce_start(self) -> None:
+        """Say what the player opened with: a restored session, the settings' warnings."""
+        p = self.parts
+        if p.session.restored:
+            n = len(p.board.prompts)
+            self.screen.notify(
+                f"Restored this video's {n} prompt(s) (--fresh ignores them)", timeout=4
+            )
+        # The same lines the command line prints (e.g. an unknown config key), as notifications.
+        for warning in p.config.settings.warnings:
+            self.screen.notify(warning, severity="warning", timeout=10)
+
+    def redraw(self, redraw: Redraw, at: Position) -> None:
+        """Redraw what a background job's report changed (``redraw``), at position ``at``."""
+        if redraw.board:
+            self.board_changed(at, live=redraw.live)
+        elif self.catching_up and self.parts.background.index_state != "running":
+            self.catch_up()  # indexing ended: show the last embeddings now, not in a second
+        if redraw.status or redraw.board:
+            self.refresh_status(at)
 
     @property
     def catching_up(self) -> bool:
