@@ -87,6 +87,10 @@ class ClipviApp(App[int]):
             ValueError: if neither a video nor a library is given.
         """
         super().__init__()
+        # Half-block video changes thousands of truecolor segments a frame; Textual's
+        # ANSI-to-truecolor filter would rebuild every one of them on every frame (in a player
+        # opened from the library too).
+        install_truecolor_pass_through(self._filters)
         self.settings = settings
         self.graphics = graphics
         self.client_factory = client_factory or default_client_factory(settings)
@@ -103,9 +107,6 @@ class ClipviApp(App[int]):
             raise ValueError("ClipviApp needs a video or a library")
         self.config = self._player_config(settings, Path(video), info or probe(video))
         self.player = PlayerScreen(self.config)
-        # Half-block video changes thousands of truecolor segments a frame; Textual's
-        # ANSI-to-truecolor filter would rebuild every one of them on every frame.
-        install_truecolor_pass_through(self._filters)
 
     def _player_config(
         self, settings: Settings, video: Path, info: VideoInfo, start_frame: int = 0
@@ -169,6 +170,11 @@ class ClipviApp(App[int]):
             self.player.shutdown()
         self.exit(return_code=128 + int(sig))
 
+    def offers(self, binding: BindingType) -> bool:
+        """Whether help and the palette list this app key: "back to library" only when there
+        is a library to go back to."""
+        return self.library is not None or getattr(binding, "id", "") != "app.back"
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``back_to_library`` exists only in a player opened from the library."""
         if action == "back_to_library":
@@ -194,11 +200,7 @@ class ClipviApp(App[int]):
     def action_help(self) -> None:
         """List every key of the screen shown and of the app."""
         keys = LibraryScreen.BINDINGS if self.screen is self.library else PlayerScreen.BINDINGS
-        app_keys = [
-            b
-            for b in self.BINDINGS
-            if self.library is not None or getattr(b, "id", "") != "app.back"
-        ]
+        app_keys = [b for b in self.BINDINGS if self.offers(b)]
         self.push_screen(HelpScreen(help_rows([*keys, *app_keys])))
 
     async def action_quit(self) -> None:

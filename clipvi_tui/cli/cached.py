@@ -16,7 +16,7 @@ import numpy as np
 from clipvi_tui.cli.indexing import make_client
 from clipvi_tui.config import Settings
 from clipvi_tui.core.cache import EmbeddingCache
-from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
+from clipvi_tui.core.prompts import all_parts, ensemble_vectors
 from clipvi_tui.core.similarity import ScoreTable, score_table
 from clipvi_tui.core.video import VideoError, probe, sample_indices
 
@@ -55,7 +55,7 @@ def from_cache(settings: Settings, video: Path, prompts: list[str]) -> CachedRun
         idx, vecs = cache.frame_matrix(fp, client.model_id, client.preprocess_tag)
         have = int(np.isin(sampled, idx).sum())
         # An ensemble ("a dog | a puppy") needs every part cached.
-        parts = list(dict.fromkeys(part for p in prompts for part in prompt_parts(p)))
+        parts = all_parts(prompts)
         found, _ = cache.get_texts(client.model_id, parts)
         table = None
         if have == len(sampled) and bool(found.all()):
@@ -72,7 +72,7 @@ def cache_covers(settings: Settings, videos: Sequence[Path], prompts: Sequence[s
     and the command reports it in its own words.
     """
     client = make_client(settings)  # builds nothing: the SDK is imported on the first request
-    parts = list(dict.fromkeys(part for p in prompts for part in prompt_parts(p)))
+    parts = all_parts(prompts)
     with EmbeddingCache(settings.cache_dir) as cache:
         if parts and not bool(cache.get_texts(client.model_id, parts)[0].all()):
             return False

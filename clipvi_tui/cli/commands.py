@@ -157,20 +157,13 @@ def _write_scores(
     args: argparse.Namespace, table: ScoreTable, video: Path, model_id: str, settings: Settings
 ) -> int:
     """Write ``table`` as CSV or JSON to ``-o FILE`` or stdout."""
-    from clipvi_tui.cli.formats import format_csv, format_json
+    from clipvi_tui.cli.formats import format_csv, format_json, output_format, write_output
 
-    fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
-    if fmt == "csv":
+    if output_format(args) == "csv":
         text = format_csv(table)
     else:
         text = format_json(table, video, model_id, settings.sample_fps)
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     return EXIT_OK
 
 
@@ -206,7 +199,9 @@ def run_serve_command(args: argparse.Namespace) -> int:
         if not sep or not version or not folder:
             raise UsageError(f"--extra-model wants VERSION=DIR, not {item!r}")
         extra[version] = Path(folder)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    from clipvi_tui.server.embedded import LOOPBACK_HOSTS
+
+    if args.host not in LOOPBACK_HOSTS:
         print(
             f"clipvi-tui: warning: serving on {args.host}, not only this machine: anyone who "
             f"can reach port {args.port} can use the server; the default --host 127.0.0.1 "

@@ -8,13 +8,16 @@ escaped (a negative cosine stays ``-0.123456``); JSON keeps every prompt verbati
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from clipvi_tui.cli.errors import UsageError
 from clipvi_tui.core.similarity import ScoreTable
 
 
@@ -54,3 +57,23 @@ def format_json(table: ScoreTable, video: Path, model: str, sample_fps: float | 
         "scores": {p: clean(table.scores[:, i]) for i, p in enumerate(table.prompts)},
     }
     return json.dumps(doc, indent=1) + "\n"
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """``--format``, else ``json`` for an ``-o`` file ending in ``.json``, else ``csv``."""
+    return args.format or ("json" if (args.output or "").endswith(".json") else "csv")
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write ``text`` to the file ``output`` (``-o``), or to stdout without one.
+
+    Raises:
+        UsageError: if the file cannot be written.
+    """
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)

@@ -31,7 +31,7 @@ from clipvi_tui.core.embeddings import (
 )
 from clipvi_tui.core.failures import PromptTooLong, ServerTimeout, probe_server
 from clipvi_tui.core.indexer import Indexer, Progress, cached_scores, prompt_vectors
-from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
+from clipvi_tui.core.prompts import all_parts, ensemble_vectors
 from clipvi_tui.core.servers import ServerPool
 from clipvi_tui.core.similarity import ScoreTable
 from clipvi_tui.core.validation import ModelGate
@@ -175,7 +175,7 @@ def text_vectors(settings: Settings, client: EmbeddingClient, prompts: list[str]
         ServerUnreachable: if a part is not cached and no server answers.
         BadRequest: naming a part the server rejected.
     """
-    texts = list(dict.fromkeys(part for p in prompts for part in prompt_parts(p)))
+    texts = all_parts(prompts)
     with EmbeddingCache(settings.cache_dir) as cache:
         found, _ = cache.get_texts(client.model_id, texts)
         if not found.all():
@@ -215,7 +215,7 @@ def run_index(
     """
     client = client or make_client(settings)
     # An ensemble ("a dog | a puppy") is embedded and cached part by part.
-    texts = list(dict.fromkeys(part for p in prompts for part in prompt_parts(p)))
+    texts = all_parts(prompts)
     # sys.stderr is looked up now, not at import: tests and callers may have replaced it.
     err = stderr or sys.stderr
 

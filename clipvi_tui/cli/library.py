@@ -28,13 +28,11 @@ from clipvi_tui.cli.progress import ProgressBar, bar_of, cancel_on_sigint
 from clipvi_tui.config import Settings
 from clipvi_tui.core.cache import EmbeddingCache
 from clipvi_tui.core.embeddings import EmbeddingClient
-from clipvi_tui.core.library import entry_vectors, find_videos, scan_library
+from clipvi_tui.core.library import GLOB_CHARS, entry_vectors, find_videos, scan_library
 from clipvi_tui.core.library_index import LibraryIndexer, LibraryProgress, VideoIndexed
 from clipvi_tui.core.search import VideoVectors
 from clipvi_tui.core.similarity import sampled_vectors
 from clipvi_tui.core.validation import ModelGate
-
-_GLOB_CHARS = frozenset("*?[")
 
 
 def wants_library(paths: Sequence[str] | None) -> bool:
@@ -44,7 +42,7 @@ def wants_library(paths: Sequence[str] | None) -> bool:
     if len(paths) > 1:
         return True
     path = Path(paths[0]).expanduser()
-    return path.is_dir() or (not path.exists() and bool(_GLOB_CHARS & set(paths[0])))
+    return path.is_dir() or (not path.exists() and bool(GLOB_CHARS & set(paths[0])))
 
 
 class LibraryBar(ProgressBar):

@@ -13,6 +13,7 @@ from typing import Any
 
 from clipvi_tui.cli.cached import cache_covers
 from clipvi_tui.cli.errors import EXIT_ERROR, EXIT_OK, UsageError
+from clipvi_tui.cli.formats import output_format, write_output
 from clipvi_tui.cli.indexing import make_client, scores_for, text_vectors
 from clipvi_tui.cli.inputs import local_video
 from clipvi_tui.cli.library import searchable_vectors, video_paths, video_vectors
@@ -73,16 +74,6 @@ def apply_thresholds(settings: Settings, items: list[str], prompts: list[str]) -
         settings.thresholds[name] = number
 
 
-def _write(text: str, output: str | None) -> None:
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
-    else:
-        sys.stdout.write(text)
-
-
 def baseline_prompts_for(settings: Settings) -> list[str]:
     """The baseline view's neutral prompts when that view is chosen, else none.
 
@@ -119,7 +110,7 @@ def analyse_video(
 
 def run_export_moments(args: argparse.Namespace, settings: Settings, video: Path) -> int:
     """``export --segments`` / ``export --spikes`` (inside ``serving``: a server answers)."""
-    fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
+    fmt = output_format(args)
     client = make_client(settings)
     table, found = analyse_video(settings, video, client)
     ms = settings.moment_settings()
@@ -133,7 +124,7 @@ def run_export_moments(args: argparse.Namespace, settings: Settings, video: Path
     else:
         spikes = [s for m in found for s in m.spikes(table.times, table.frames, ms.spike_k)]
         text = spikes_csv(spikes) if fmt == "csv" else spikes_json(spikes, ms.spike_k, **meta)
-    _write(text, args.output)
+    write_output(text, args.output)
     return EXIT_OK
 
 
@@ -224,7 +215,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         curves = [query_curve(indexed[v], queries, view) for v in indexed]
     hits = search(curves, k)
     fmt = hits_json if args.format == "json" else hits_text
-    _write(fmt(hits, query=label, model=client.model_id), args.output)
+    write_output(fmt(hits, query=label, model=client.model_id), args.output)
     if unsearched:  # each was named on stderr while indexing
         print(
             f"clipvi-tui: {len(unsearched)} of {len(videos)} videos could not be searched",

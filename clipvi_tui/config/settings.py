@@ -52,15 +52,16 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT_S
     config_path: Path | None = None
     # -- finding moments (defaults of the app's keys and of export --segments / search) --
-    view: str = "raw"
-    smooth_s: float = 0.0
-    threshold: float | None = None  # None = auto
+    # The defaults are the core's own (one place to change them).
+    view: str = MomentSettings.view
+    smooth_s: float = MomentSettings.smooth_s
+    threshold: float | None = MomentSettings.threshold  # None = auto
     thresholds: dict[str, float | None] = field(default_factory=dict)  # None = auto
-    max_gap_s: float = 1.0
-    min_length_s: float = 0.4
-    pad_s: float = 0.0
-    presence_floor: float = 0.25
-    spike_k: float = 5.0
+    max_gap_s: float = MomentSettings.max_gap_s
+    min_length_s: float = MomentSettings.min_length_s
+    pad_s: float = MomentSettings.pad_s
+    presence_floor: float = MomentSettings.presence_floor
+    spike_k: float = MomentSettings.spike_k
     baseline_prompts: list[str] = field(default_factory=lambda: list(DEFAULT_BASELINE_PROMPTS))
     search_k: int = 10
     # One line each, e.g. an unknown config key; printed by the CLI, notified by the app.

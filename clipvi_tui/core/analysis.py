@@ -41,7 +41,7 @@ class MomentSettings:
     smooth_s: float = 0.0
     threshold: float | None = None
     thresholds: Mapping[str, float | None] = field(default_factory=dict)
-    max_gap_s: float = 0.5
+    max_gap_s: float = 1.0
     min_length_s: float = 0.4
     pad_s: float = 0.0
     presence_floor: float = 0.25

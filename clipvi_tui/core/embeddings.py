@@ -37,7 +37,6 @@ from clipvi_tui.core.failures import (
     AuthError,
     BadRequest,
     EmbeddingError,
-    InvalidResponse,
     RequestContext,
     ServerError,
     ServerTimeout,
@@ -59,7 +58,6 @@ __all__ = [
     "InferenceEmbeddingClient",
     "ServerError",
     "ServerUnreachable",
-    "map_error",
 ]
 
 T = TypeVar("T")
@@ -111,11 +109,6 @@ class EmbeddingClient(Protocol):
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Embed prompts; returns float32 ``[len(texts), D]``."""
         ...
-
-
-def map_error(exc: BaseException, api_url: str) -> EmbeddingError:
-    """Translate an SDK/aiohttp/asyncio failure into one of our clear exceptions."""
-    return classify(exc, RequestContext(api_url))
 
 
 def upload_frame(frame: np.ndarray, input_size: int) -> np.ndarray:
@@ -225,7 +218,7 @@ class InferenceEmbeddingClient:
             parts = self._loop_thread().run(all_chunks(), outer)
         except Exception as exc:
             raise self._failure(exc, IMAGE_PATH) from exc
-        return self._consistent(np.concatenate(parts, axis=0))
+        return np.concatenate(parts, axis=0)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Embed prompts in one request (the server chunks texts itself).
@@ -251,7 +244,7 @@ class InferenceEmbeddingClient:
             )
         except Exception as exc:
             raise self._failure(exc, TEXT_PATH, items) from exc
-        return self._consistent(vectors)
+        return vectors
 
     def close(self) -> None:
         """Stop the private event loop."""
@@ -303,22 +296,13 @@ class InferenceEmbeddingClient:
     # -- validation and error mapping ----------------------------------------------------------
 
     def _validated(self, result: Any, expected: int) -> np.ndarray:
-        """The vectors of an SDK answer, validated (count, one dimension, finite)."""
-        return embeddings_from_response(
-            result, expected, server=self.api_url, model_id=self.model_id
+        """The vectors of an SDK answer, validated (count, finite, and the same dimension as
+        this model's earlier answers: a change is refused before anything is cached)."""
+        vectors = embeddings_from_response(
+            result, expected, server=self.api_url, model_id=self.model_id, dim=self._dim
         )
-
-    def _consistent(self, vectors: np.ndarray) -> np.ndarray:
-        """Refuse an answer whose dimension differs from this model's earlier answers."""
-        if len(vectors):
-            dim = int(vectors.shape[1])
-            if self._dim is None:
-                self._dim = dim
-            elif dim != self._dim:
-                raise InvalidResponse(
-                    f"Inference server at {self.api_url} answered {dim}-dim vectors for "
-                    f"{self.model_id} after {self._dim}-dim ones; nothing was cached"
-                )
+        if self._dim is None and len(vectors):
+            self._dim = int(vectors.shape[1])
         return vectors
 
     def _failure(

@@ -39,7 +39,7 @@ VIDEO_EXTENSIONS = frozenset(
         ".wmv",
     }
 )
-_GLOB_CHARS = frozenset("*?[")
+GLOB_CHARS = frozenset("*?[")  # a path with one of these that names no file is a glob
 
 
 class LibraryError(Exception):
@@ -83,7 +83,7 @@ def find_videos(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
             found = videos_in(path)
             if not found:
                 raise LibraryError(f"no video files in {text} (looked for {_extensions()})")
-        elif _GLOB_CHARS & set(text):
+        elif GLOB_CHARS & set(text):
             found = _glob(text)
         else:
             raise LibraryError(f"no such file or folder: {text}")
@@ -147,9 +147,13 @@ class LibraryEntry:
 def library_entry(
     path: Path, cache: EmbeddingCache, model_id: str, tag: str, sample_fps: float | None
 ) -> LibraryEntry:
-    """Probe ``path`` and count its cached sampled frames; an unreadable file is an entry too."""
+    """Probe ``path`` and count its cached sampled frames; an unreadable file is an entry too.
+
+    The frame index comes from the cache when the video was probed before (no demux pass), and
+    is kept there when it is new.
+    """
     try:
-        info = probe(path)
+        info = probe(path, cache)
         key = fingerprint(path, info)
     except (VideoError, OSError) as exc:
         return LibraryEntry(path, None, "", 0, 0, error=str(exc) or type(exc).__name__)

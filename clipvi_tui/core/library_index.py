@@ -166,6 +166,7 @@ class LibraryIndexer:
                 self.cache,
                 sample_fps=self.sample_fps,
                 video_fingerprint=entry.fingerprint,
+                info=entry.info,  # probed by the scan: no second hash or demux
                 on_progress=functools.partial(self._stored, entry.path),
             )
         except Exception as exc:  # the file changed since the scan

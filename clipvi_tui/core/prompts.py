@@ -8,7 +8,7 @@ ensembles is embedded once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -25,6 +25,11 @@ def prompt_parts(prompt: str) -> list[str]:
     parts = [" ".join(p.split()) for p in prompt.split(SEPARATOR)]
     parts = [p for p in parts if p]
     return list(dict.fromkeys(parts))
+
+
+def all_parts(prompts: Iterable[str]) -> list[str]:
+    """Every distinct phrasing of ``prompts``, in order: the texts whose vectors they need."""
+    return list(dict.fromkeys(part for p in prompts for part in prompt_parts(p)))
 
 
 def canonical_prompt(prompt: str) -> str:
@@ -64,7 +69,7 @@ def ensemble_vectors(
     for p, parts in zip(prompts, split, strict=True):
         if not parts:
             raise ValueError(f"prompt {p!r} has no text")
-    unique = list(dict.fromkeys(part for parts in split for part in parts))
+    unique = all_parts(prompts)
     if not unique:
         return np.zeros((0, 0), dtype=np.float32)
     vectors = np.asarray(embed(unique), dtype=np.float32)

@@ -17,13 +17,4 @@ def nothing_listens(api_url: str) -> bool:
 
 def server_answers(api_url: str, timeout: float = 1.0) -> bool:
     """True when something at ``api_url`` speaks HTTP (any status counts)."""
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(api_url.rstrip("/") + "/info", timeout=timeout):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (OSError, ValueError):
-        return False
+    return probe_server(api_url, timeout) is None

@@ -53,7 +53,7 @@ def _where(server: str | None) -> str:
 
 
 def embeddings_from_response(
-    result: Any, expected: int, *, server: str | None, model_id: str
+    result: Any, expected: int, *, server: str | None, model_id: str, dim: int | None = None
 ) -> np.ndarray:
     """Pull the ``embeddings`` rows out of an SDK response and validate them.
 
@@ -62,6 +62,7 @@ def embeddings_from_response(
         expected: how many inputs were sent.
         server: the server's URL, for messages.
         model_id: the model asked for, for messages.
+        dim: the dimension this model's earlier answers had, if any.
 
     Returns:
         A float32 ``[expected, D]`` matrix.
@@ -99,7 +100,7 @@ def embeddings_from_response(
         ) from None
     if mat.ndim == 1 and mat.size == 0:
         mat = mat.reshape(0, 0)
-    return check_vectors(mat, expected, server=server, model_id=model_id)
+    return check_vectors(mat, expected, server=server, model_id=model_id, dim=dim)
 
 
 def check_vectors(
@@ -143,8 +144,8 @@ def check_vectors(
         )
     if dim is not None and expected and v.shape[1] != dim:
         raise InvalidResponse(
-            f"{where} answered {v.shape[1]}-dim vectors for {model_id}, whose vectors have "
-            f"{dim} dims; nothing was cached"
+            f"{where} answered {v.shape[1]}-dim vectors for {model_id} after {dim}-dim ones; "
+            "nothing was cached"
         )
     if not np.issubdtype(v.dtype, np.number):
         raise InvalidResponse(f"{where} answered non-numeric vectors for {model_id}")

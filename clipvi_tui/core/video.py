@@ -201,7 +201,6 @@ class VideoReader:
         self._dropped: set[int] = set()  # pts of packets left undecoded since the last seek
         self._eof = False
         self.decoded = 0  # frames that came out of the decoder (for benchmarks)
-        self.seeks = 0
 
     def close(self) -> None:
         """Release the decoder."""
@@ -346,7 +345,6 @@ class VideoReader:
         self._dropped.clear()
         self._next = key_position
         self._eof = False
-        self.seeks += 1
 
     def _position_of(self, frame: Any) -> int | None:
         """Where a decoded frame sits in the index (None for a frame the index does not know)."""

@@ -20,7 +20,7 @@ from clipvi_tui.config import Settings
 from clipvi_tui.core.cache import CacheError, EmbeddingCache
 from clipvi_tui.core.embeddings import EmbeddingClient, EmbeddingError
 from clipvi_tui.core.library import LibraryEntry, entry_vectors, library_entry
-from clipvi_tui.core.prompts import ensemble_vectors, prompt_parts
+from clipvi_tui.core.prompts import all_parts, ensemble_vectors
 from clipvi_tui.core.search import query_curve, search
 from clipvi_tui.library.messages import (
     EntryScanned,
@@ -138,7 +138,7 @@ def search_library(
     """
     view, competitors, note = search_view(settings, query)
     texts = [query, *competitors]
-    parts = list(dict.fromkeys(part for t in texts for part in prompt_parts(t)))
+    parts = all_parts(texts)
     usable = [e for e in entries if e is not None and e.error is None and e.cached]
     model, tag = client.model_id, client.preprocess_tag
     try:

@@ -39,13 +39,6 @@ class LibraryState:
         """Record what the scan found for the video at ``position``."""
         self.entries[position] = entry
 
-    def entry_of(self, video: Path) -> LibraryEntry | None:
-        """The scanned entry of ``video``, if it is in the library and scanned."""
-        try:
-            return self.entries[self.videos.index(video)]
-        except ValueError:
-            return None
-
     def set_hits(self, query: str, hits: list[Hit], searched: int) -> None:
         """Record the moments found for ``query`` across ``searched`` videos."""
         self.hits, self.hits_query, self.searched = list(hits), query, searched

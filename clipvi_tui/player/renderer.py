@@ -91,7 +91,6 @@ class FrameRenderer:
         self._small: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
         self._small_bytes = 0
         self._prepared: OrderedDict[tuple[int, int, int], Any] = OrderedDict()
-        self.previews = 0  # previews made (for benchmarks)
 
     def close(self) -> None:
         """Release the decoder."""
@@ -161,7 +160,6 @@ class FrameRenderer:
                 continue
             geo = self.geometry(req)
             scaled = _resize(rgb, geo.pixels_w, geo.pixels_h)
-            self.previews += 1
             return DecodedFrame(req, self.prepare(scaled), geo, time.perf_counter() - started)
         return None
 

@@ -405,8 +405,8 @@ class PlayerScreen(Screen[None]):
         """Where the player is now (what the view draws)."""
         return Position(self.frame, self.playing, self.selected)
 
-    def _board_changed(self, *, live: bool = False) -> None:
-        self.view.board_changed(self.position(), live=live)
+    def _board_changed(self) -> None:
+        self.view.board_changed(self.position())
 
     def _refresh_prompts(self) -> None:
         self.view.refresh_prompts(self.position())

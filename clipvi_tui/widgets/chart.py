@@ -321,12 +321,6 @@ class SimilarityChart(PlotextPlot):
         self._drawn_scores = sum(int(np.isfinite(s.values).sum()) for s in self._series)
         if self.build_log is not None:
             self.build_log.append((time.monotonic(), self._drawn_scores))
-        plt = self.plt
-        width, height = key.width, key.height
-        plt.clear_data()
-        plt.plotsize(width, height)
-        plt._set_size(width, height)  # see textual-plotext issue 5 (PlotextPlot.render)
-        plt.theme(key.theme)
         lo, hi = self._limits()
         playhead = key.playhead_column if lo <= self._playhead <= hi else None
         figure = Figure(

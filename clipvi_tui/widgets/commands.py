@@ -93,7 +93,9 @@ class KeyCommands(Provider):
 
     def _commands(self) -> Iterator[tuple[KeyCommand, Any]]:
         screen, app = self.screen, self.app
-        for command in key_commands(type(screen).BINDINGS, type(app).BINDINGS):
+        offers = getattr(app, "offers", lambda _binding: True)  # the app's keys it lists here
+        app_bindings = [b for b in type(app).BINDINGS if offers(b)]
+        for command in key_commands(type(screen).BINDINGS, app_bindings):
             target = screen if command.owner == "screen" else app
             yield command, partial(target.run_action, command.action)
 

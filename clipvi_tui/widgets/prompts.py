@@ -51,7 +51,9 @@ def prompt_rows(board: ScoreBoard, frame: int) -> list[PromptRow]:
             e.visible,
             e.state,
             e.note,
-            float("nan") if math.isnan(s) else round(s, 3),
+            # The one math.nan object, never a new float("nan"): rows compare equal by
+            # identity there, so an unchanged panel is not repainted on every frame.
+            math.nan if math.isnan(s) else round(s, 3),
         )
         for e, s in zip(board.prompts, scores, strict=True)
     ]

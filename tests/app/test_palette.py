@@ -47,6 +47,7 @@ async def test_ctrl_p_opens_the_palette_listing_commands_with_keys(make_app: Mak
         assert "Undo the last prompt deletion  u" in shown
         assert "Help  ?" in shown and "Quit  q / ctrl+c" in shown
         assert sum(1 for s in shown if s.startswith("Quit")) == 1, "one Quit, not Textual's too"
+        assert not any(s.startswith("Back to library") for s in shown), "no library here"
         await pilot.press("escape")
         assert not CommandPalette.is_open(app)
 
